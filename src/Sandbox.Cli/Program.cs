@@ -1,0 +1,16 @@
+using System.CommandLine;
+using Sandbox.Cli;
+
+var root = new RootCommand("sandbox: run untrusted programs in isolated Linux namespaces.");
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"sandbox: {error.Message}");
+    Console.Error.WriteLine("Run 'sandbox --help' for usage.");
+    return ExitCodes.Usage;
+}
+return await parse.InvokeAsync();

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sandbox.Launch;
+
+namespace Sandbox.Cli;
+
+/// <summary><c>sandbox run [options] -- CMD [ARGS...]</c>: runs a command in a sandbox with the terminal's stdio.</summary>
+internal static class RunCommand
+{
+    private const int ENOENT = 2, EACCES = 13;
+
+    public static Command Create()
+    {
+        var hostname = new Option<string?>("--hostname") { Description = "Hostname inside the sandbox (default: sandbox)." };
+        var env = new Option<string[]>("--env", "-e") { Description = "Set an environment variable K=V (repeatable); nothing is inherited.", AllowMultipleArgumentsPerToken = false };
+        var workdir = new Option<string?>("--workdir", "-w") { Description = "Working directory inside the sandbox (default: /)." };
+        var roBind = new Option<string[]>("--ro-bind") { Description = "Bind a host path read-only: SRC[:DST] (repeatable)." };
+        var bind = new Option<string[]>("--bind") { Description = "Bind a host path read-write: SRC[:DST] (repeatable)." };
+        var tmpfs = new Option<string[]>("--tmpfs") { Description = "Mount a tmpfs: DST[:SIZE] (repeatable; default size 64m)." };
+        var tmpSize = new Option<string?>("--tmp-size") { Description = "Size cap of /tmp (default 64m)." };
+        var wallTime = new Option<string?>("--wall-time") { Description = "Wall-clock limit, e.g. 2s, 500ms, 1m; the whole sandbox is killed when it passes." };
+        var shareNet = new Option<bool>("--share-net") { Description = "Share the host's network (opt out of the loopback-only network namespace)." };
+        var writableRoot = new Option<bool>("--writable-root") { Description = "Keep the root tmpfs writable (opt out of the read-only root)." };
+        var user = new Option<string?>("--user") { Description = "UID[:GID] of the program inside the sandbox (default 1000:1000)." };
+        var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
+        var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
+
+        var run = new Command("run", "Run a command in a sandbox on the default root file system.")
+        {
+            hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user, resultJson, command,
+        };
+
+        run.SetAction(async (parse, cancellationToken) =>
+        {
+            var problems = new List<string>();
+            var argv = parse.GetValue(command)!;
+            var spec = SandboxSpec.Command(argv[0], argv.Skip(1)).WithInheritedStandardStreams();
+
+            if (parse.GetValue(hostname) is { } h) spec = spec.WithHostname(h);
+            if (parse.GetValue(workdir) is { } w) spec = spec.WithWorkingDirectory(w);
+            foreach (var kv in parse.GetValue(env) ?? [])
+            {
+                int eq = kv.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0) problems.Add($"--env '{kv}' is not K=V.");
+                else spec = spec.WithEnvironmentVariable(kv[..eq], kv[(eq + 1)..]);
+            }
+            foreach (var b in parse.GetValue(roBind) ?? [])
+            {
+                var (src, dst) = ValueParsers.ParseBind(b);
+                spec = spec.AddReadOnlyBind(Path.GetFullPath(src), dst);
+            }
+            foreach (var b in parse.GetValue(bind) ?? [])
+            {
+                var (src, dst) = ValueParsers.ParseBind(b);
+                spec = spec.AddWritableBind(Path.GetFullPath(src), dst);
+            }
+            foreach (var t in parse.GetValue(tmpfs) ?? [])
+            {
+                var (dst, size) = ValueParsers.ParseBind(t);
+                long bytes = 64L << 20;
+                if (dst != t && !ValueParsers.TryParseSize(size, out bytes)) problems.Add($"--tmpfs '{t}': '{size}' is not a size (e.g. 64m).");
+                else spec = spec.AddTmpfs(dst, bytes);
+            }
+            if (parse.GetValue(tmpSize) is { } ts)
+            {
+                if (ValueParsers.TryParseSize(ts, out long bytes)) spec = spec.WithTmpSize(bytes);
+                else problems.Add($"--tmp-size '{ts}' is not a size (e.g. 64m).");
+            }
+            if (parse.GetValue(wallTime) is { } wt)
+            {
+                if (ValueParsers.TryParseDuration(wt, out var limit)) spec = spec.WithWallTimeLimit(limit);
+                else problems.Add($"--wall-time '{wt}' is not a duration (e.g. 2s, 500ms, 1m).");
+            }
+            if (parse.GetValue(shareNet)) spec = spec.WithSharedNetwork();
+            if (parse.GetValue(writableRoot)) spec = spec.WithWritableRoot();
+            if (parse.GetValue(user) is { } u)
+            {
+                var parts = u.Split(':');
+                if (parts.Length is 1 or 2 && uint.TryParse(parts[0], out uint uid) && (parts.Length == 1 || uint.TryParse(parts[1], out _)))
+                    spec = spec.WithUser(uid, parts.Length == 2 ? uint.Parse(parts[1]) : uid);
+                else problems.Add($"--user '{u}' is not UID[:GID].");
+            }
+
+            if (problems.Count > 0)
+                return Fail(ExitCodes.Usage, problems);
+
+            try
+            {
+                var result = await SandboxRunner.Shared.RunAsync(spec, cancellationToken);
+                if (parse.GetValue(resultJson) is { } path)
+                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(ResultJson.From(result), ResultJson.Options), CancellationToken.None);
+                if (result.Outcome == SandboxOutcome.TimedOut)
+                    Console.Error.WriteLine($"sandbox: wall-time limit of {spec.WallTimeLimit} exceeded; the sandbox was killed.");
+                return result.ShellExitCode;
+            }
+            catch (SandboxValidationException e)
+            {
+                return Fail(ExitCodes.Usage, e.Problems);
+            }
+            catch (SandboxSetupException e)
+            {
+                Console.Error.WriteLine($"sandbox: {e.Message}");
+                return e.Stage == SetupStage.ExecPayload
+                    ? e.Errno == ENOENT ? ExitCodes.NotFound : e.Errno == EACCES ? ExitCodes.CannotExecute : ExitCodes.SetupFailed
+                    : ExitCodes.SetupFailed;
+            }
+            catch (SandboxException e)
+            {
+                Console.Error.WriteLine($"sandbox: {e.Message}");
+                return ExitCodes.SetupFailed;
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("sandbox: interrupted; the sandbox was killed.");
+                return 130;
+            }
+        });
+        return run;
+    }
+
+    private static int Fail(int code, IEnumerable<string> problems)
+    {
+        foreach (var p in problems)
+            Console.Error.WriteLine($"sandbox: {p}");
+        return code;
+    }
+}

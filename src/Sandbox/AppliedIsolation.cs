@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+
+namespace Sandbox;
+
+/// <summary>Exactly what isolation a run had: reported in every <see cref="SandboxResult"/>.</summary>
+/// <param name="Namespaces">The namespaces created.</param>
+/// <param name="Rootless">Whether the host ran unprivileged (through a user namespace).</param>
+/// <param name="User">The payload's ids inside the sandbox.</param>
+/// <param name="HostUser">The host ids they map to.</param>
+/// <param name="UidMap">The uid_map written ("inside outside count"), if a user namespace was made.</param>
+/// <param name="GidMap">The gid_map written.</param>
+/// <param name="Network">Loopback only, or the host's network.</param>
+/// <param name="ReadOnlyRoot">Whether the root file system was read-only.</param>
+/// <param name="CapabilitiesDropped">Whether every capability set (bounding and ambient included) was emptied.</param>
+/// <param name="NoNewPrivileges">Whether no_new_privs was set.</param>
+/// <param name="SupplementaryGroupsCleared">Whether the host's supplementary groups were dropped (root hosts; rootless hosts cannot).</param>
+/// <param name="EnvironmentInherited">Whether any of the host's environment reached the program (never).</param>
+/// <param name="NewSession">Whether the program ran in a new session, without a controlling terminal.</param>
+/// <param name="Mounts">The mounts of the sandbox's root, in order.</param>
+public sealed record AppliedIsolation(
+    SandboxNamespaces Namespaces,
+    bool Rootless,
+    SandboxIdentity User,
+    SandboxIdentity HostUser,
+    string? UidMap,
+    string? GidMap,
+    NetworkIsolation Network,
+    bool ReadOnlyRoot,
+    bool CapabilitiesDropped,
+    bool NoNewPrivileges,
+    bool SupplementaryGroupsCleared,
+    bool EnvironmentInherited,
+    bool NewSession,
+    ImmutableArray<string> Mounts);
+
+/// <summary>What network the sandbox had.</summary>
+public enum NetworkIsolation
+{
+    /// <summary>A network namespace of its own with only loopback up.</summary>
+    LoopbackOnly,
+    /// <summary>The host's network (an explicit opt-out).</summary>
+    SharedWithHost,
+}

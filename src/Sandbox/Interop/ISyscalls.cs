@@ -1,0 +1,55 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Sandbox.Interop;
+
+/// <summary>
+/// Every system call the host side makes to start, watch and stop a sandbox. The one seam between the
+/// sandbox's logic and the kernel: <see cref="LinuxSyscalls"/> is the real thing; tests substitute a fake.
+/// </summary>
+internal interface ISyscalls
+{
+    /// <summary>The host process's effective user id.</summary>
+    uint EffectiveUserId { get; }
+
+    /// <summary>The host process's effective group id.</summary>
+    uint EffectiveGroupId { get; }
+
+    /// <summary>pipe2(O_CLOEXEC).</summary>
+    (SafeFileHandle Read, SafeFileHandle Write) CreatePipe();
+
+    /// <summary>Opens a file for execveat: O_RDONLY | O_CLOEXEC.</summary>
+    SafeFileHandle OpenExecutable(string path);
+
+    /// <summary>Runs the native launcher on a serialized plan (see PlanWriter).</summary>
+    NativeLaunchResult Launch(ReadOnlySpan<byte> plan);
+
+    /// <summary>pidfd_send_signal; a process that is already gone is not an error.</summary>
+    void SendSignal(PidfdHandle process, int signal);
+
+    /// <summary>waitid(P_PIDFD, WEXITED | WNOHANG): true and the status once the process has exited.</summary>
+    bool TryReap(PidfdHandle process, out WaitStatus status);
+
+    /// <summary>A non-blocking read: the number of bytes read, 0 if nothing is there.</summary>
+    int ReadAvailable(SafeFileHandle handle, Span<byte> buffer);
+}
+
+/// <summary>What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed.</summary>
+internal readonly record struct NativeLaunchResult(int Pid, PidfdHandle? Process, NativeSetupError? Error);
+
+/// <summary>A setup failure reported by the launcher: stage, errno, the mount op's index and the path.</summary>
+internal sealed record NativeSetupError(Launch.SetupStage Stage, int Errno, int OpIndex, string Detail);
+
+/// <summary>How a process ended, decoded from waitid's siginfo.</summary>
+internal readonly record struct WaitStatus(int? ExitCode, int? Signal, bool CoreDumped)
+{
+    public static WaitStatus Exited(int code) => new(code, null, false);
+
+    public static WaitStatus Killed(int signal, bool coreDumped = false) => new(null, signal, coreDumped);
+
+    /// <summary>Decodes a wait(2) status word, as sandbox-init reports it.</summary>
+    public static WaitStatus FromWaitStatusWord(int status)
+    {
+        int signal = status & 0x7f;
+        return signal == 0 ? Exited((status >> 8) & 0xff) : Killed(signal, (status & 0x80) != 0);
+    }
+}

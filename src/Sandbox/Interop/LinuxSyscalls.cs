@@ -1,0 +1,196 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Launch;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Sandbox.Interop;
+
+/// <summary>The real <see cref="ISyscalls"/> and <see cref="IHostFileSystem"/>: Tmds.LibC, raw syscall() where it has no wrapper.</summary>
+internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
+{
+    public static readonly LinuxSyscalls Instance = new();
+
+    // Numbers Tmds.LibC does not expose; the same on x86_64 and aarch64 (the unified table).
+    private const int SysPidfdSendSignal = 424;
+    private const int PPidfd = 3;
+    private const int WExited = 4;
+    private const int WNoHang = 1;
+    private const int WAll = 0x40000000;
+    private const int CldExited = 1;
+    private const int CldKilled = 2;
+    private const int CldDumped = 3;
+    private const int SigChld = 17;
+
+    private static readonly int SysWaitid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 95 : 247;
+
+    public uint EffectiveUserId => geteuid();
+
+    public uint EffectiveGroupId => getegid();
+
+    public (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
+    {
+        int* fds = stackalloc int[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            throw Errors.Host("create a pipe", errno);
+        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+
+    public SafeFileHandle OpenExecutable(string path)
+    {
+        int fd;
+        fixed (byte* p = NulTerminated(path))
+            fd = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+            throw Errors.Host("open the sandbox-init executable", errno, path);
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    public NativeLaunchResult Launch(ReadOnlySpan<byte> plan)
+    {
+        // The launcher's child reads the plan from this memory after clone(CLONE_VM): it must not move.
+        byte* block = (byte*)NativeMemory.AlignedAlloc((nuint)plan.Length, 16);
+        try
+        {
+            plan.CopyTo(new Span<byte>(block, plan.Length));
+            LaunchResultRecord result;
+            int status = NativeLauncherMethods.Launch(block, &result);
+            if (status == 0)
+                return new NativeLaunchResult(result.Pid, new PidfdHandle(result.Pidfd), null);
+            return new NativeLaunchResult(-1, null, ToSetupError(&result.Error));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(block);
+        }
+    }
+
+    private static NativeSetupError ToSetupError(SetupErrorRecord* error)
+    {
+        var detail = new ReadOnlySpan<byte>(error->Detail, PlanConstants.DetailSize);
+        int end = detail.IndexOf((byte)0);
+        return new NativeSetupError(
+            (SetupStage)error->Stage, error->Error, error->OpIndex,
+            Encoding.UTF8.GetString(end < 0 ? detail : detail[..end]));
+    }
+
+    public void SendSignal(PidfdHandle process, int signal)
+    {
+        bool added = false;
+        process.DangerousAddRef(ref added);
+        try
+        {
+            int r = (int)syscall(SysPidfdSendSignal, process.Fd, signal, 0, 0);
+            if (r < 0 && errno != ESRCH)
+                throw Errors.Host("signal the sandbox", errno);
+        }
+        finally
+        {
+            if (added) process.DangerousRelease();
+        }
+    }
+
+    public bool TryReap(PidfdHandle process, out WaitStatus status)
+    {
+        siginfo_t info = default;
+        bool added = false;
+        process.DangerousAddRef(ref added);
+        try
+        {
+            int r;
+            do r = (int)syscall(SysWaitid, PPidfd, process.Fd, &info, WExited | WNoHang | WAll, 0);
+            while (r < 0 && errno == EINTR);
+            if (r < 0)
+                throw Errors.Host("wait for the sandbox", errno);
+        }
+        finally
+        {
+            if (added) process.DangerousRelease();
+        }
+
+        // siginfo_t for SIGCHLD: si_signo, si_errno, si_code, then si_pid, si_uid, si_status.
+        int* words = (int*)&info;
+        if (words[0] != SigChld || words[4] == 0)
+        {
+            status = default;
+            return false;
+        }
+        status = words[2] switch
+        {
+            CldExited => WaitStatus.Exited(words[6]),
+            CldKilled => WaitStatus.Killed(words[6]),
+            CldDumped => WaitStatus.Killed(words[6], coreDumped: true),
+            _ => WaitStatus.Killed(words[6]),
+        };
+        return true;
+    }
+
+    public int ReadAvailable(SafeFileHandle handle, Span<byte> buffer)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)handle.DangerousGetHandle();
+            int flags = fcntl(fd, F_GETFL);
+            fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+            fixed (byte* p = buffer)
+            {
+                long n;
+                do n = read(fd, p, (size_t)buffer.Length);
+                while (n < 0 && errno == EINTR);
+                return n < 0 ? 0 : (int)n;
+            }
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    public HostFileKind GetKind(string path)
+    {
+        stat st;
+        int r;
+        fixed (byte* p = NulTerminated(path))
+            r = lstat(p, &st);
+        if (r != 0)
+            return HostFileKind.Missing;
+        uint mode = (ushort)st.st_mode;
+        return (mode & 0xF000) switch
+        {
+            0x4000 => HostFileKind.Directory,
+            0x8000 => HostFileKind.RegularFile,
+            0xA000 => HostFileKind.Symlink,
+            0x2000 => HostFileKind.CharacterDevice,
+            _ => HostFileKind.Other,
+        };
+    }
+
+    public string ReadLink(string path) =>
+        new FileInfo(path).LinkTarget ?? throw Errors.Host("read a symbolic link", EINVAL, path);
+
+    public string? TryReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    internal static byte[] NulTerminated(string s)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,18 @@
+using System.Runtime.InteropServices;
+using Sandbox.Launch;
+
+namespace Sandbox.Interop;
+
+/// <summary>The native launcher library (src/native/launcher, built next to this assembly).</summary>
+internal static unsafe partial class NativeLauncherMethods
+{
+    public const string LibraryName = "sandbox_launcher";
+
+    /// <summary>Runs a plan: 0 once the payload has been exec'd, -1 with the error filled in otherwise.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_launch")]
+    public static partial int Launch(byte* plan, LaunchResultRecord* result);
+
+    /// <summary>sizeof() of the launcher's records, by record number (1 plan ... 6 launch result).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_layout_size")]
+    public static partial uint LayoutSize(uint record);
+}

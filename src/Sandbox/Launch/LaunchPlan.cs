@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+
+namespace Sandbox.Launch;
+
+/// <summary>
+/// Everything the native launcher will do, decided by the host: the managed form of the wire plan
+/// (see <see cref="PlanWriter"/> and src/native/launcher/sandbox_plan.h).
+/// </summary>
+internal sealed record LaunchPlan
+{
+    public PlanFlags Flags { get; init; }
+    public ulong CloneFlags { get; init; }
+    public int StdinFd { get; init; } = -1;
+    public int StdoutFd { get; init; } = -1;
+    public int StderrFd { get; init; } = -1;
+    public int ReportFd { get; init; } = -1;
+    public int InitFd { get; init; } = -1;
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    public uint SetupTimeoutMs { get; init; }
+    public string? UidMap { get; init; }
+    public string? GidMap { get; init; }
+    public string? Hostname { get; init; }
+    public string? RootStaging { get; init; }
+    public string? RootOptions { get; init; }
+    public string? WorkingDirectory { get; init; }
+    public ImmutableArray<string> Arguments { get; init; } = [];
+    public ImmutableArray<string> Environment { get; init; } = [];
+    public ImmutableArray<MountOp> Mounts { get; init; } = [];
+    public ImmutableArray<ResourceLimit> ResourceLimits { get; init; } = [];
+
+    /// <summary>Value equality over the arrays too (records compare ImmutableArray by reference).</summary>
+    public bool Equivalent(LaunchPlan other) =>
+        this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [] }
+            == other with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [] }
+        && Arguments.SequenceEqual(other.Arguments)
+        && Environment.SequenceEqual(other.Environment)
+        && Mounts.SequenceEqual(other.Mounts)
+        && ResourceLimits.SequenceEqual(other.ResourceLimits);
+}
+
+/// <summary>One step of the mount plan, run in order inside the new root.</summary>
+/// <param name="Kind">What to do.</param>
+/// <param name="Target">The path inside the sandbox (absolute, normalised).</param>
+/// <param name="Source">The host path of a bind, or the text of a symlink.</param>
+/// <param name="Data">Mount options, or the contents of a file.</param>
+/// <param name="Flags">Mount flags.</param>
+/// <param name="Mode">Permissions of a created directory or file.</param>
+internal sealed record MountOp(MountOpKind Kind, string Target, string? Source = null, string? Data = null,
+    MountFlags Flags = MountFlags.None, uint Mode = 0);
+
+/// <summary>A setrlimit applied before exec.</summary>
+internal readonly record struct ResourceLimit(uint Resource, ulong Soft, ulong Hard)
+{
+    public const uint Core = 4;
+    public const uint NoFile = 7;
+    public const ulong Infinity = ulong.MaxValue;
+}

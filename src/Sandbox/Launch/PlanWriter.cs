@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Sandbox.RootFs;
+
+namespace Sandbox.Launch;
+
+/// <summary>
+/// Serializes a <see cref="LaunchPlan"/> into the launcher's wire format: the header, the string-offset
+/// arrays, the mount and rlimit records (8-byte aligned), then the NUL-terminated strings.
+/// </summary>
+internal static class PlanWriter
+{
+    public static byte[] Write(LaunchPlan plan)
+    {
+        if (plan.Mounts.Length > PlanConstants.MaxMountOps)
+            throw new ArgumentException($"The plan has {plan.Mounts.Length} mount steps; the launcher takes at most {PlanConstants.MaxMountOps}.", nameof(plan));
+        if (plan.ResourceLimits.Length > PlanConstants.MaxRlimits)
+            throw new ArgumentException($"The plan has {plan.ResourceLimits.Length} resource limits; the launcher takes at most {PlanConstants.MaxRlimits}.", nameof(plan));
+        if (plan.Arguments.IsDefaultOrEmpty)
+            throw new ArgumentException("The plan has no program to run.", nameof(plan));
+
+        int headerSize = Unsafe.SizeOf<PlanHeader>();
+        int argvOffset = Align(headerSize);
+        int envpOffset = Align(argvOffset + 4 * plan.Arguments.Length);
+        int mountsOffset = Align(envpOffset + 4 * plan.Environment.Length);
+        int rlimitsOffset = Align(mountsOffset + Unsafe.SizeOf<MountOpRecord>() * plan.Mounts.Length);
+        int stringsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
+
+        var strings = new StringTable(stringsOffset);
+        var header = new PlanHeader
+        {
+            Magic = PlanConstants.PlanMagic,
+            Version = PlanConstants.PlanVersion,
+            Flags = (uint)plan.Flags,
+            CloneFlags = plan.CloneFlags,
+            StdinFd = plan.StdinFd,
+            StdoutFd = plan.StdoutFd,
+            StderrFd = plan.StderrFd,
+            ReportFd = plan.ReportFd,
+            InitFd = plan.InitFd,
+            Uid = plan.Uid,
+            Gid = plan.Gid,
+            SetupTimeoutMs = plan.SetupTimeoutMs,
+            UidMap = strings.Add(plan.UidMap),
+            GidMap = strings.Add(plan.GidMap),
+            Hostname = strings.Add(plan.Hostname),
+            RootStaging = strings.Add(plan.RootStaging),
+            RootOptions = strings.Add(plan.RootOptions),
+            Cwd = strings.Add(plan.WorkingDirectory),
+            Argv = (uint)argvOffset,
+            Argc = (uint)plan.Arguments.Length,
+            Envp = (uint)envpOffset,
+            Envc = (uint)plan.Environment.Length,
+            Mounts = (uint)mountsOffset,
+            MountCount = (uint)plan.Mounts.Length,
+            Rlimits = (uint)rlimitsOffset,
+            RlimitCount = (uint)plan.ResourceLimits.Length,
+        };
+
+        var argv = plan.Arguments.Select(a => strings.Add(a)).ToArray();
+        var envp = plan.Environment.Select(e => strings.Add(e)).ToArray();
+        var mounts = plan.Mounts.Select(m => new MountOpRecord
+        {
+            Kind = (uint)m.Kind,
+            Flags = (uint)m.Flags,
+            Source = strings.Add(m.Source),
+            Target = strings.Add(SandboxPath.Relative(m.Target)),
+            Data = strings.Add(m.Data, out uint dataLength),
+            DataLength = dataLength,
+            Mode = m.Mode,
+        }).ToArray();
+        var rlimits = plan.ResourceLimits.Select(r => new RlimitRecord { Resource = r.Resource, Soft = r.Soft, Hard = r.Hard }).ToArray();
+
+        header.TotalSize = (uint)(stringsOffset + strings.Length);
+        var block = new byte[header.TotalSize];
+        MemoryMarshal.Write(block, in header);
+        MemoryMarshal.AsBytes(argv.AsSpan()).CopyTo(block.AsSpan(argvOffset));
+        MemoryMarshal.AsBytes(envp.AsSpan()).CopyTo(block.AsSpan(envpOffset));
+        MemoryMarshal.AsBytes(mounts.AsSpan()).CopyTo(block.AsSpan(mountsOffset));
+        MemoryMarshal.AsBytes(rlimits.AsSpan()).CopyTo(block.AsSpan(rlimitsOffset));
+        strings.CopyTo(block.AsSpan(stringsOffset));
+        return block;
+    }
+
+    private static int Align(int offset) => (offset + 7) & ~7;
+
+    /// <summary>NUL-terminated UTF-8 strings appended after the records; identical strings are stored once.</summary>
+    private sealed class StringTable(int baseOffset)
+    {
+        private readonly MemoryStream _bytes = new();
+        private readonly Dictionary<string, (uint Offset, uint Length)> _seen = new(StringComparer.Ordinal);
+
+        public int Length => (int)_bytes.Length;
+
+        public uint Add(string? value) => Add(value, out _);
+
+        public uint Add(string? value, out uint byteLength)
+        {
+            byteLength = 0;
+            if (value is null) return 0;
+            if (value.Contains('\0', StringComparison.Ordinal))
+                throw new ArgumentException($"A plan string contains a NUL character: '{value.Replace("\0", "\\0", StringComparison.Ordinal)}'.");
+            if (_seen.TryGetValue(value, out var known))
+            {
+                byteLength = known.Length;
+                return known.Offset;
+            }
+            var encoded = Encoding.UTF8.GetBytes(value);
+            uint offset = (uint)(baseOffset + _bytes.Length);
+            _bytes.Write(encoded);
+            _bytes.WriteByte(0);
+            byteLength = (uint)encoded.Length;
+            _seen[value] = (offset, byteLength);
+            return offset;
+        }
+
+        public void CopyTo(Span<byte> destination) => _bytes.GetBuffer().AsSpan(0, Length).CopyTo(destination);
+    }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Interop;
+using Sandbox.Launch;
+
+namespace Sandbox;
+
+/// <summary>
+/// A started sandbox: its standard streams, its pid, and the ways to wait for it or stop it. Disposing it
+/// kills whatever is still running and releases everything, even after a failure.
+/// </summary>
+public sealed class RunningSandbox : IAsyncDisposable
+{
+    private const int SigKill = 9;
+
+    private readonly SandboxRunner _runner;
+    private readonly PidfdHandle _process;
+    private readonly SafeFileHandle _report;
+    private readonly long _started;
+    private readonly Task _exited;
+    private readonly Timer? _wallTimer;
+    private readonly Lock _gate = new();
+    private long _exitedAt;
+    private KillReason _killReason;
+    private SandboxResult? _result;
+    private bool _disposed;
+
+    internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, int pid,
+        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report)
+    {
+        _runner = runner;
+        Spec = spec;
+        Isolation = isolation;
+        Pid = pid;
+        _process = process;
+        _started = started;
+        _report = report;
+        StandardInput = stdin;
+        StandardOutput = stdout;
+        StandardError = stderr;
+        _exited = runner.ExitWatcher.WhenExited(process).ContinueWith(
+            _ => Volatile.Write(ref _exitedAt, Stopwatch.GetTimestamp()),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (spec.WallTimeLimit is { } limit)
+        {
+            var due = limit - Stopwatch.GetElapsedTime(started);
+            _wallTimer = new Timer(_ => Kill(KillReason.TimedOut), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private enum KillReason
+    {
+        None,
+        TimedOut,
+        Killed,
+        Cancelled,
+        Disposed,
+    }
+
+    /// <summary>What is running.</summary>
+    public SandboxSpec Spec { get; }
+
+    /// <summary>The isolation applied.</summary>
+    public AppliedIsolation Isolation { get; }
+
+    /// <summary>The host pid of the sandbox's init (PID 1 inside).</summary>
+    public int Pid { get; }
+
+    /// <summary>The program's standard input (<see cref="Stream.Null"/> when inherited); dispose it to send EOF.</summary>
+    public Stream StandardInput { get; }
+
+    /// <summary>The program's standard output (<see cref="Stream.Null"/> when inherited).</summary>
+    public Stream StandardOutput { get; }
+
+    /// <summary>The program's standard error (<see cref="Stream.Null"/> when inherited).</summary>
+    public Stream StandardError { get; }
+
+    /// <summary>Whether the sandbox has exited.</summary>
+    public bool HasExited => _exited.IsCompleted;
+
+    /// <summary>Waits for the sandbox to exit. The result's output is empty: read the streams (or use <see cref="SandboxSpec.RunAsync"/>).</summary>
+    /// <param name="cancellationToken">Cancelling kills the whole sandbox and throws <see cref="OperationCanceledException"/>.</param>
+    public async Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _exited.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Kill(KillReason.Cancelled);
+            await _exited.ConfigureAwait(false);
+            Collect();
+            throw new OperationCanceledException(
+                $"The sandbox running '{Spec.Program}' (pid {Pid}) was cancelled; it and every process in it have been killed.",
+                cancellationToken);
+        }
+        return Collect();
+    }
+
+    /// <summary>Kills every process in the sandbox and waits until they are gone.</summary>
+    public async Task KillAsync()
+    {
+        Kill(KillReason.Killed);
+        await _exited.ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to the sandbox's init, which forwards it to the program (SIGKILL kills the whole sandbox).</summary>
+    /// <param name="signal">The signal number, e.g. 15 for SIGTERM.</param>
+    public void Signal(int signal)
+    {
+        if (signal == SigKill)
+        {
+            Kill(KillReason.Killed);
+            return;
+        }
+        lock (_gate)
+        {
+            if (!_exited.IsCompleted && !_disposed)
+                _runner.Syscalls.SendSignal(_process, signal);
+        }
+    }
+
+    /// <summary>Kills whatever is still running, reaps it and releases every handle.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_wallTimer is not null)
+            await _wallTimer.DisposeAsync().ConfigureAwait(false);
+        if (!_exited.IsCompleted)
+        {
+            Kill(KillReason.Disposed);
+            await _exited.ConfigureAwait(false);
+        }
+        Collect();
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        _process.Dispose();
+        _report.Dispose();
+        await StandardInput.DisposeAsync().ConfigureAwait(false);
+        await StandardOutput.DisposeAsync().ConfigureAwait(false);
+        await StandardError.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Kill(KillReason reason)
+    {
+        lock (_gate)
+        {
+            if (_exited.IsCompleted || _disposed) return;
+            if (_killReason == KillReason.None) _killReason = reason;
+            _runner.Syscalls.SendSignal(_process, SigKill);
+        }
+    }
+
+    /// <summary>Reaps init (once) and turns its exit report into the result.</summary>
+    private SandboxResult Collect()
+    {
+        lock (_gate)
+        {
+            if (_result is not null) return _result;
+            var init = Reap();
+            var report = ReadExitReport();
+            var wallTime = Stopwatch.GetElapsedTime(_started, Volatile.Read(ref _exitedAt) is var at and > 0 ? at : Stopwatch.GetTimestamp());
+            _result = _killReason switch
+            {
+                KillReason.TimedOut => Result(SandboxOutcome.TimedOut, null, SigKill, wallTime),
+                _ when report is { } status => FromStatus(status, wallTime),
+                KillReason.None => FromStatus(init, wallTime),
+                _ => Result(SandboxOutcome.Signaled, null, SigKill, wallTime),
+            };
+            return _result;
+        }
+    }
+
+    private SandboxResult FromStatus(WaitStatus status, TimeSpan wallTime) => status switch
+    {
+        { ExitCode: 0 } => Result(SandboxOutcome.Ok, 0, null, wallTime),
+        { ExitCode: { } code } => Result(SandboxOutcome.NonZeroExit, code, null, wallTime),
+        { Signal: { } signal } => Result(SandboxOutcome.Signaled, null, signal, wallTime),
+        _ => Result(SandboxOutcome.Signaled, null, SigKill, wallTime),
+    };
+
+    private SandboxResult Result(SandboxOutcome outcome, int? exitCode, int? signal, TimeSpan wallTime) =>
+        new(outcome, exitCode, signal, wallTime, CapturedOutput.None, CapturedOutput.None, Isolation);
+
+    private WaitStatus Reap()
+    {
+        // The pidfd is readable only once init and its whole PID namespace are gone; the reap is immediate.
+        var spin = new SpinWait();
+        WaitStatus status;
+        while (!_runner.Syscalls.TryReap(_process, out status))
+            spin.SpinOnce();
+        return status;
+    }
+
+    private WaitStatus? ReadExitReport()
+    {
+        Span<byte> buffer = stackalloc byte[Unsafe.SizeOf<ExitReportRecord>()];
+        int n = _runner.Syscalls.ReadAvailable(_report, buffer);
+        if (n != buffer.Length) return null;
+        var record = MemoryMarshal.Read<ExitReportRecord>(buffer);
+        return record.Magic == PlanConstants.ExitMagic ? WaitStatus.FromWaitStatusWord(record.WaitStatus) : null;
+    }
+}

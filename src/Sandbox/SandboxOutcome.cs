@@ -1,0 +1,14 @@
+namespace Sandbox;
+
+/// <summary>How a sandboxed run ended: a result, never an exception.</summary>
+public enum SandboxOutcome
+{
+    /// <summary>The program exited with status 0.</summary>
+    Ok,
+    /// <summary>The program exited with a non-zero status (see <see cref="SandboxResult.ExitCode"/>).</summary>
+    NonZeroExit,
+    /// <summary>The program was killed by a signal (see <see cref="SandboxResult.Signal"/>).</summary>
+    Signaled,
+    /// <summary>The wall-clock limit passed and the whole sandbox was killed.</summary>
+    TimedOut,
+}

@@ -1,0 +1,675 @@
+/*
+ * The native launcher: clone -> set up -> exec, driven by a plan the .NET host prepared.
+ *
+ * Two sides live in this file:
+ *   - the host side (sbx_launch), an ordinary function called on the host's dedicated launcher thread:
+ *     it clones the child, writes the uid/gid maps, releases the child and waits until the payload has
+ *     been exec'd or the setup failed;
+ *   - the child side (child_*), which runs with CLONE_VM on its own stack, shares the host's memory and
+ *     TLS, and therefore calls only raw system calls: no libc, no errno, no allocation.
+ *
+ * The child carries out the plan in a fixed order and reports the first failure as one
+ * sbx_setup_error record on a close-on-exec pipe; a successful exec closes that pipe.
+ */
+#define _GNU_SOURCE
+#include "sandbox_plan.h"
+#include "raw_syscall.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MNT_DETACH
+#define MNT_DETACH 2
+#endif
+
+#define CHILD_STACK_SIZE (256 * 1024)
+#define HIGH_FD_BASE 10
+#define PATH_BUFFER 4096
+
+/* ---------------------------------------------------------------- child side: raw helpers */
+
+struct child_context {
+    const struct sbx_plan *plan;
+    const char *base;
+    char *const *init_argv;
+    char *const *envp;
+    int error_fd;          /* write end of the setup-error pipe */
+    int error_read_fd;     /* the host's end: closed in the child */
+    int release_fd;        /* read end of the release pipe: the host writes one byte when maps are set */
+    int release_write_fd;  /* the host's end: closed in the child */
+};
+
+static size_t c_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
+
+static void c_copy(char *dst, size_t size, const char *src)
+{
+    size_t i = 0;
+    if (src)
+        for (; i + 1 < size && src[i]; i++) dst[i] = src[i];
+    dst[i] = 0;
+}
+
+static const char *plan_string(const struct child_context *c, uint32_t offset)
+{
+    return offset ? c->base + offset : NULL;
+}
+
+/* Writes "/proc/self/fd/N" into buf: the path through which classic mount(2) reaches an fd. */
+static const char *fd_path(char buf[32], int fd)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0, i = 0;
+    do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
+    for (; prefix[i]; i++) buf[i] = prefix[i];
+    while (n > 0) buf[i++] = digits[--n];
+    buf[i] = 0;
+    return buf;
+}
+
+__attribute__((noreturn)) static void child_exit(int code)
+{
+    for (;;) RAW1(SYS_exit_group, code);
+}
+
+/* Reports the failed stage to the host and exits. One write: the record fits in PIPE_BUF. */
+__attribute__((noreturn)) static void child_fail(const struct child_context *c, int stage, long neg_errno,
+                                                 int op_index, const char *detail)
+{
+    struct sbx_setup_error e;
+    char *p = (char *)&e;
+    for (size_t i = 0; i < sizeof e; i++) p[i] = 0;
+    e.magic = SBX_ERROR_MAGIC;
+    e.stage = stage;
+    e.error = (int)(neg_errno < 0 ? -neg_errno : neg_errno);
+    e.op_index = op_index;
+    c_copy(e.detail, sizeof e.detail, detail);
+    RAW3(SYS_write, c->error_fd, &e, sizeof e);
+    child_exit(127);
+}
+
+static long child_open_beneath(int dirfd, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return RAW4(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/* Opens a host path for binding; refuses any symlink on the way so the bind is what was named. */
+static long child_open_source(const char *path)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return RAW4(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+/* Splits target into its parent (opened beneath root) and last component (copied into leaf). */
+static long child_open_parent(int root, const char *target, char leaf[PATH_BUFFER])
+{
+    char parent[PATH_BUFFER];
+    size_t len = c_strlen(target), slash = len;
+    if (len == 0 || len >= PATH_BUFFER) return -ENAMETOOLONG;
+    while (slash > 0 && target[slash - 1] != '/') slash--;
+    c_copy(leaf, PATH_BUFFER, target + slash);
+    if (slash == 0) return RAW3(SYS_fcntl, root, F_DUPFD_CLOEXEC, HIGH_FD_BASE);
+    c_copy(parent, slash, target); /* drops the trailing '/' */
+    return child_open_beneath(root, parent, O_PATH | O_DIRECTORY);
+}
+
+static unsigned long mount_attr_flags(uint32_t flags)
+{
+    unsigned long attr = 0;
+    if (flags & SBX_MNT_READONLY) attr |= MOUNT_ATTR_RDONLY;
+    if (flags & SBX_MNT_NOSUID) attr |= MOUNT_ATTR_NOSUID;
+    if (flags & SBX_MNT_NODEV) attr |= MOUNT_ATTR_NODEV;
+    if (flags & SBX_MNT_NOEXEC) attr |= MOUNT_ATTR_NOEXEC;
+    return attr;
+}
+
+static unsigned long classic_mount_flags(uint32_t flags)
+{
+    unsigned long ms = 0;
+    if (flags & SBX_MNT_READONLY) ms |= MS_RDONLY;
+    if (flags & SBX_MNT_NOSUID) ms |= MS_NOSUID;
+    if (flags & SBX_MNT_NODEV) ms |= MS_NODEV;
+    if (flags & SBX_MNT_NOEXEC) ms |= MS_NOEXEC;
+    return ms;
+}
+
+/* ---------------------------------------------------------------- child side: the mount plan */
+
+static void child_run_mount_op(const struct child_context *c, int root, int index,
+                               const struct sbx_mount_op *op, int source_fd)
+{
+    const char *target = plan_string(c, op->target);
+    const char *data = plan_string(c, op->data);
+    char leaf[PATH_BUFFER], fdbuf[32];
+    long parent, fd, r;
+
+    switch (op->kind) {
+    case SBX_OP_MKDIR:
+        parent = child_open_parent(root, target, leaf);
+        if (parent < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, parent, index, target);
+        r = RAW3(SYS_mkdirat, parent, leaf, op->mode);
+        if (r == -EEXIST) {
+            fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
+            if (fd < 0) child_fail(c, SBX_STAGE_MKDIR, fd, index, target);
+            RAW1(SYS_close, fd);
+        } else if (r < 0) {
+            child_fail(c, SBX_STAGE_MKDIR, r, index, target);
+        }
+        RAW1(SYS_close, parent);
+        return;
+
+    case SBX_OP_MKFILE:
+    case SBX_OP_WRITE_FILE:
+        parent = child_open_parent(root, target, leaf);
+        if (parent < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, parent, index, target);
+        fd = RAW4(SYS_openat, parent, leaf,
+                  O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (op->kind == SBX_OP_WRITE_FILE ? O_TRUNC : 0),
+                  op->mode);
+        if (fd < 0)
+            child_fail(c, op->kind == SBX_OP_MKFILE ? SBX_STAGE_MKFILE : SBX_STAGE_WRITE_FILE, fd, index, target);
+        for (uint32_t done = 0; op->kind == SBX_OP_WRITE_FILE && done < op->data_len;) {
+            r = RAW3(SYS_write, fd, data + done, op->data_len - done);
+            if (r == -EINTR) continue;
+            if (r <= 0) child_fail(c, SBX_STAGE_WRITE_FILE, r ? r : -EIO, index, target);
+            done += (uint32_t)r;
+        }
+        RAW1(SYS_close, fd);
+        RAW1(SYS_close, parent);
+        return;
+
+    case SBX_OP_SYMLINK:
+        parent = child_open_parent(root, target, leaf);
+        if (parent < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, parent, index, target);
+        r = RAW3(SYS_symlinkat, plan_string(c, op->source), parent, leaf);
+        if (r < 0) child_fail(c, SBX_STAGE_SYMLINK, r, index, target);
+        RAW1(SYS_close, parent);
+        return;
+
+    case SBX_OP_BIND: {
+        if (source_fd < 0) return; /* an optional source that does not exist */
+        long target_fd = child_open_beneath(root, target, O_PATH);
+        if (target_fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, target_fd, index, target);
+        unsigned int tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
+        if (op->flags & SBX_MNT_RECURSIVE) tree_flags |= AT_RECURSIVE;
+        long tree = RAW3(SYS_open_tree, source_fd, "", tree_flags);
+        if (tree < 0) child_fail(c, SBX_STAGE_BIND, tree, index, plan_string(c, op->source));
+        struct mount_attr attr = { .attr_set = mount_attr_flags(op->flags) };
+        if (attr.attr_set) {
+            r = RAW5(SYS_mount_setattr, tree, "",
+                     AT_EMPTY_PATH | ((op->flags & SBX_MNT_RECURSIVE) ? AT_RECURSIVE : 0), &attr, sizeof attr);
+            if (r < 0) child_fail(c, SBX_STAGE_BIND, r, index, target);
+        }
+        r = RAW5(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        if (r < 0) child_fail(c, SBX_STAGE_BIND, r, index, target);
+        RAW1(SYS_close, tree);
+        RAW1(SYS_close, target_fd);
+        return;
+    }
+
+    case SBX_OP_TMPFS:
+    case SBX_OP_PROC:
+    case SBX_OP_DEVPTS: {
+        static const char *const types[] = { [SBX_OP_TMPFS] = "tmpfs", [SBX_OP_PROC] = "proc", [SBX_OP_DEVPTS] = "devpts" };
+        static const int stages[] = { [SBX_OP_TMPFS] = SBX_STAGE_TMPFS, [SBX_OP_PROC] = SBX_STAGE_PROC,
+                                      [SBX_OP_DEVPTS] = SBX_STAGE_DEVPTS };
+        fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
+        if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
+        r = RAW5(SYS_mount, types[op->kind], fd_path(fdbuf, (int)fd), types[op->kind],
+                 classic_mount_flags(op->flags), data);
+        if (r < 0) child_fail(c, stages[op->kind], r, index, target);
+        RAW1(SYS_close, fd);
+        return;
+    }
+
+    case SBX_OP_REMOUNT: {
+        fd = child_open_beneath(root, target, O_PATH);
+        if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
+        struct mount_attr attr = { .attr_set = mount_attr_flags(op->flags) };
+        r = RAW5(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | ((op->flags & SBX_MNT_RECURSIVE) ? AT_RECURSIVE : 0),
+                 &attr, sizeof attr);
+        if (r < 0) child_fail(c, SBX_STAGE_REMOUNT, r, index, target);
+        RAW1(SYS_close, fd);
+        return;
+    }
+
+    default:
+        child_fail(c, SBX_STAGE_PLAN, -EINVAL, index, "unknown mount op");
+    }
+}
+
+/* Builds the new root on a tmpfs at root_staging, pivots into it and drops the old root. */
+static void child_build_root(const struct child_context *c)
+{
+    const struct sbx_plan *p = c->plan;
+    const struct sbx_mount_op *ops = (const struct sbx_mount_op *)(c->base + p->mounts);
+    int source_fds[SBX_MAX_MOUNT_OPS];
+    long r;
+
+    r = RAW5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_PRIVATE, r, -1, "/");
+
+    /* Sources are opened first, in the host's view, before the staging tmpfs can hide any of them. */
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        source_fds[i] = -1;
+        if (ops[i].kind != SBX_OP_BIND) continue;
+        r = child_open_source(plan_string(c, ops[i].source));
+        if (r == -ENOENT && (ops[i].flags & SBX_MNT_OPTIONAL)) continue;
+        if (r < 0) child_fail(c, SBX_STAGE_OPEN_BIND_SOURCE, r, (int)i, plan_string(c, ops[i].source));
+        source_fds[i] = (int)r;
+    }
+
+    const char *staging = plan_string(c, p->root_staging);
+    r = RAW5(SYS_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, p->root_options));
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, staging);
+    struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+    long root = RAW4(SYS_openat2, AT_FDCWD, staging, &how, sizeof how);
+    if (root < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, root, -1, staging);
+
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        child_run_mount_op(c, (int)root, (int)i, &ops[i], source_fds[i]);
+        if (source_fds[i] >= 0) RAW1(SYS_close, source_fds[i]);
+    }
+
+    r = RAW1(SYS_fchdir, root);
+    if (r >= 0) r = RAW2(SYS_pivot_root, ".", ".");
+    if (r >= 0) r = RAW2(SYS_umount2, ".", MNT_DETACH);
+    if (r >= 0) r = RAW1(SYS_chdir, "/");
+    if (r < 0) child_fail(c, SBX_STAGE_PIVOT_ROOT, r, -1, staging);
+
+    if (p->flags & SBX_PLAN_ROOT_READONLY) {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        r = RAW5(SYS_mount_setattr, root, "", AT_EMPTY_PATH, &attr, sizeof attr);
+        if (r < 0) child_fail(c, SBX_STAGE_ROOT_READONLY, r, -1, "/");
+    }
+    RAW1(SYS_close, root);
+}
+
+/* ---------------------------------------------------------------- child side: identity and exec */
+
+static void child_loopback_up(const struct child_context *c)
+{
+    struct ifreq ifr;
+    char *p = (char *)&ifr;
+    for (size_t i = 0; i < sizeof ifr; i++) p[i] = 0;
+    c_copy(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    long s = RAW3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) child_fail(c, SBX_STAGE_LOOPBACK, s, -1, "socket");
+    long r = RAW3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
+    if (r >= 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = RAW3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
+    }
+    if (r < 0) child_fail(c, SBX_STAGE_LOOPBACK, r, -1, "lo");
+    RAW1(SYS_close, s);
+}
+
+/* setgroups/setresgid/setresuid. In a user namespace this happens before the mounts, so that what the
+   setup creates is owned by a mapped id (an unmapped owner fails with EOVERFLOW); the capabilities the
+   namespace granted survive it because the sandbox user is not the namespace's root. */
+static void child_switch_ids(const struct child_context *c)
+{
+    const struct sbx_plan *p = c->plan;
+    long r;
+    if (p->flags & SBX_PLAN_CLEAR_GROUPS) {
+        r = RAW2(SYS_setgroups, 0, 0);
+        if (r < 0) child_fail(c, SBX_STAGE_SETGROUPS, r, -1, "setgroups");
+    }
+    r = RAW3(SYS_setresgid, p->gid, p->gid, p->gid);
+    if (r < 0) child_fail(c, SBX_STAGE_SETGID, r, -1, "gid");
+    r = RAW3(SYS_setresuid, p->uid, p->uid, p->uid);
+    if (r < 0) child_fail(c, SBX_STAGE_SETUID, r, -1, "uid");
+}
+
+static void child_drop_privileges(const struct child_context *c, int ids_switched)
+{
+    const struct sbx_plan *p = c->plan;
+    long r;
+
+    if (p->flags & SBX_PLAN_DROP_CAPS) {
+        for (long cap = 0; cap < 64; cap++) {
+            r = RAW5(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+            if (r == -EINVAL) break; /* past CAP_LAST_CAP */
+            if (r < 0) child_fail(c, SBX_STAGE_CAPABILITIES, r, -1, "bounding set");
+        }
+        r = RAW5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (r < 0 && r != -EINVAL) child_fail(c, SBX_STAGE_CAPABILITIES, r, -1, "ambient set");
+    }
+    if (!ids_switched) child_switch_ids(c);
+    if (p->flags & SBX_PLAN_DROP_CAPS) {
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+        r = RAW2(SYS_capset, &header, data);
+        if (r < 0) child_fail(c, SBX_STAGE_CAPABILITIES, r, -1, "capset");
+    }
+
+    /* Changing ids cleared the parent-death signal: set it again, then make sure the host is still
+       there (it holds the release pipe's write end open until the launch is over). */
+    r = RAW5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_PARENT_DEATH, r, -1, "PR_SET_PDEATHSIG");
+    struct pollfd pfd = { .fd = c->release_fd, .events = POLLIN };
+    struct timespec zero = { 0, 0 };
+    r = RAW5(SYS_ppoll, &pfd, 1, &zero, 0, 0);
+    if (r > 0 && (pfd.revents & POLLHUP)) child_exit(127);
+
+    if (p->flags & SBX_PLAN_NO_NEW_PRIVS) {
+        r = RAW5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (r < 0) child_fail(c, SBX_STAGE_NO_NEW_PRIVS, r, -1, "PR_SET_NO_NEW_PRIVS");
+    }
+}
+
+/* Places stdio at 0..2, the error pipe at 3 and the report pipe at 4; everything else closes on exec. */
+static int child_arrange_fds(struct child_context *c, int *init_fd)
+{
+    const struct sbx_plan *p = c->plan;
+    int wanted[5] = { p->stdin_fd, p->stdout_fd, p->stderr_fd, c->error_fd, p->report_fd };
+    long high[5], r;
+
+    for (int i = 0; i < 5; i++) {
+        if (wanted[i] < 0) {
+            high[i] = RAW4(SYS_openat, AT_FDCWD, "/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC, 0);
+            if (high[i] < 0) child_fail(c, SBX_STAGE_STDIO, high[i], -1, "/dev/null");
+        } else {
+            high[i] = RAW3(SYS_fcntl, wanted[i], F_DUPFD_CLOEXEC, HIGH_FD_BASE);
+            if (high[i] < 0) child_fail(c, SBX_STAGE_STDIO, high[i], -1, "dup");
+        }
+    }
+    r = RAW3(SYS_fcntl, *init_fd, F_DUPFD_CLOEXEC, HIGH_FD_BASE);
+    if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "dup init");
+    *init_fd = (int)r;
+    for (int i = 0; i < 5; i++) {
+        r = RAW3(SYS_dup3, high[i], i, 0);
+        if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "dup3");
+        if (i == SBX_INIT_ERROR_FD) c->error_fd = SBX_INIT_ERROR_FD;
+    }
+    r = RAW3(SYS_close_range, 5, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "close_range");
+    return 0;
+}
+
+static int child_main(void *arg)
+{
+    struct child_context c = *(struct child_context *)arg; /* a private copy on the child's stack */
+    const struct sbx_plan *p = c.plan;
+    uint64_t dfl[4] = { 0, 0, 0, 0 };
+    long r;
+    char byte;
+
+    /* The host's handlers must never run here: reset every signal, still blocked, to its default. */
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) RAW4(SYS_rt_sigaction, sig, dfl, 0, 8);
+    r = RAW5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (r < 0) child_fail(&c, SBX_STAGE_PARENT_DEATH, r, -1, "PR_SET_PDEATHSIG");
+    RAW1(SYS_close, c.error_read_fd);
+    RAW1(SYS_close, c.release_write_fd);
+
+    do r = RAW3(SYS_read, c.release_fd, &byte, 1); while (r == -EINTR);
+    if (r != 1) child_exit(127); /* the host went away before releasing us */
+
+    int in_user_ns = (p->clone_flags & CLONE_NEWUSER) != 0;
+    if (in_user_ns) child_switch_ids(&c);
+    if (p->flags & SBX_PLAN_NEW_ROOT) child_build_root(&c);
+
+    const char *hostname = plan_string(&c, p->hostname);
+    if (hostname) {
+        r = RAW2(SYS_sethostname, hostname, c_strlen(hostname));
+        if (r < 0) child_fail(&c, SBX_STAGE_HOSTNAME, r, -1, hostname);
+    }
+    if (p->flags & SBX_PLAN_LOOPBACK_UP) child_loopback_up(&c);
+
+    const struct sbx_rlimit *limits = (const struct sbx_rlimit *)(c.base + p->rlimits);
+    for (uint32_t i = 0; i < p->rlimit_count; i++) {
+        uint64_t value[2] = { limits[i].soft, limits[i].hard };
+        r = RAW4(SYS_prlimit64, 0, limits[i].resource, value, 0);
+        if (r < 0) child_fail(&c, SBX_STAGE_RLIMIT, r, (int)i, "prlimit");
+    }
+
+    child_drop_privileges(&c, in_user_ns);
+
+    const char *cwd = plan_string(&c, p->cwd);
+    if (cwd) {
+        r = RAW1(SYS_chdir, cwd);
+        if (r < 0) child_fail(&c, SBX_STAGE_CHDIR, r, -1, cwd);
+    }
+
+    int init_fd = p->init_fd;
+    child_arrange_fds(&c, &init_fd);
+
+    /* Signals stay blocked across the exec: init installs its own handling before unblocking. */
+    r = raw_syscall6(SYS_execveat, init_fd, (long)"", (long)c.init_argv, (long)c.envp, AT_EMPTY_PATH, 0);
+    child_fail(&c, SBX_STAGE_EXEC_INIT, r, -1, "sandbox-init");
+}
+
+/* ---------------------------------------------------------------- host side */
+
+static void result_error(struct sbx_launch_result *res, int stage, int err, const char *detail)
+{
+    memset(&res->error, 0, sizeof res->error);
+    res->error.magic = SBX_ERROR_MAGIC;
+    res->error.stage = stage;
+    res->error.error = err;
+    res->error.op_index = -1;
+    c_copy(res->error.detail, sizeof res->error.detail, detail);
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    int err = n < 0 ? errno : ((size_t)n != len ? EIO : 0);
+    close(fd);
+    return -err;
+}
+
+static int plan_is_valid(const struct sbx_plan *p)
+{
+    if (!p || p->magic != SBX_PLAN_MAGIC || p->version != SBX_PLAN_VERSION) return 0;
+    if (p->total_size < sizeof *p || p->argc == 0) return 0;
+    if (p->mount_count > SBX_MAX_MOUNT_OPS || p->rlimit_count > SBX_MAX_RLIMITS) return 0;
+    if ((uint64_t)p->mounts + (uint64_t)p->mount_count * sizeof(struct sbx_mount_op) > p->total_size) return 0;
+    if ((uint64_t)p->rlimits + (uint64_t)p->rlimit_count * sizeof(struct sbx_rlimit) > p->total_size) return 0;
+    if ((uint64_t)p->argv + (uint64_t)p->argc * 4 > p->total_size) return 0;
+    if ((uint64_t)p->envp + (uint64_t)p->envc * 4 > p->total_size) return 0;
+    if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
+    return 1;
+}
+
+/* Kills the half-made sandbox and waits for it, so that nothing of it (nor its stack) is in use. */
+static void abandon_child(int pidfd)
+{
+    siginfo_t info;
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR) {}
+}
+
+int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
+{
+    const char *base = (const char *)plan;
+    char **init_argv = NULL, **envp = NULL;
+    void *stack = MAP_FAILED;
+    int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1;
+    pid_t pid = -1;
+
+    memset(res, 0, sizeof *res);
+    res->pid = -1;
+    res->pidfd = -1;
+    if (!plan_is_valid(plan)) {
+        result_error(res, SBX_STAGE_PLAN, EINVAL, "malformed plan (magic, version or bounds)");
+        return -1;
+    }
+
+    const uint32_t *argv_offsets = (const uint32_t *)(base + plan->argv);
+    const uint32_t *envp_offsets = (const uint32_t *)(base + plan->envp);
+    init_argv = calloc(plan->argc + 2, sizeof *init_argv);
+    envp = calloc(plan->envc + 1, sizeof *envp);
+    if (!init_argv || !envp) {
+        result_error(res, SBX_STAGE_PLAN, ENOMEM, "argv");
+        goto out;
+    }
+    init_argv[0] = (char *)"sandbox-init";
+    for (uint32_t i = 0; i < plan->argc; i++) init_argv[i + 1] = (char *)(base + argv_offsets[i]);
+    for (uint32_t i = 0; i < plan->envc; i++) envp[i] = (char *)(base + envp_offsets[i]);
+
+    if (pipe2(error_pipe, O_CLOEXEC) < 0 || pipe2(release_pipe, O_CLOEXEC) < 0) {
+        result_error(res, SBX_STAGE_CLONE, errno, "pipe2");
+        goto out;
+    }
+    stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        result_error(res, SBX_STAGE_CLONE, errno, "child stack");
+        goto out;
+    }
+
+    struct child_context context = {
+        .plan = plan,
+        .base = base,
+        .init_argv = init_argv,
+        .envp = envp,
+        .error_fd = error_pipe[1],
+        .error_read_fd = error_pipe[0],
+        .release_fd = release_pipe[0],
+        .release_write_fd = release_pipe[1],
+    };
+
+    /* No signal may reach the child before it has reset the host's handlers. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_PIDFD | (int)plan->clone_flags,
+                &context, &pidfd);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+
+    close(error_pipe[1]);
+    error_pipe[1] = -1;
+    close(release_pipe[0]);
+    release_pipe[0] = -1;
+    if (pid < 0) {
+        result_error(res, SBX_STAGE_CLONE, clone_errno, "clone");
+        goto out;
+    }
+
+    if (plan->clone_flags & CLONE_NEWUSER) {
+        int r = 0, stage = 0;
+        if ((plan->flags & SBX_PLAN_DENY_SETGROUPS) && (r = write_proc_file(pid, "setgroups", "deny")) < 0)
+            stage = SBX_STAGE_WRITE_SETGROUPS;
+        else if (plan->uid_map && (r = write_proc_file(pid, "uid_map", base + plan->uid_map)) < 0)
+            stage = SBX_STAGE_WRITE_UID_MAP;
+        else if (plan->gid_map && (r = write_proc_file(pid, "gid_map", base + plan->gid_map)) < 0)
+            stage = SBX_STAGE_WRITE_GID_MAP;
+        if (stage) {
+            result_error(res, stage, -r, stage == SBX_STAGE_WRITE_UID_MAP ? base + plan->uid_map
+                                         : stage == SBX_STAGE_WRITE_GID_MAP ? base + plan->gid_map : "deny");
+            abandon_child(pidfd);
+            goto out;
+        }
+    }
+
+    if (write(release_pipe[1], "1", 1) != 1) {
+        result_error(res, SBX_STAGE_WAIT_RELEASE, errno, "release");
+        abandon_child(pidfd);
+        goto out;
+    }
+
+    /* EOF on the error pipe: the payload has been exec'd (or the child died, which the host sees
+       when it waits). A record: the setup failed at the stage it names. */
+    struct pollfd pfd = { .fd = error_pipe[0], .events = POLLIN };
+    int timeout = plan->setup_timeout_ms ? (int)plan->setup_timeout_ms : -1;
+    for (;;) {
+        int n = poll(&pfd, 1, timeout);
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) {
+            result_error(res, SBX_STAGE_SETUP_TIMEOUT, ETIMEDOUT, "setup did not finish in time");
+            abandon_child(pidfd);
+            goto out;
+        }
+        break;
+    }
+    struct sbx_setup_error record;
+    ssize_t got;
+    do got = read(error_pipe[0], &record, sizeof record); while (got < 0 && errno == EINTR);
+    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
+        record.detail[sizeof record.detail - 1] = 0;
+        res->error = record;
+        abandon_child(pidfd);
+        goto out;
+    }
+    if (got != 0) {
+        result_error(res, SBX_STAGE_CHILD_DIED, got < 0 ? errno : EPROTO, "unreadable setup report");
+        abandon_child(pidfd);
+        goto out;
+    }
+
+    res->pid = pid;
+    res->pidfd = pidfd;
+    pidfd = -1;
+    status = 0;
+
+out:
+    if (pidfd >= 0) close(pidfd);
+    if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
+    for (int i = 0; i < 2; i++) {
+        if (error_pipe[i] >= 0) close(error_pipe[i]);
+        if (release_pipe[i] >= 0) close(release_pipe[i]);
+    }
+    free(init_argv);
+    free(envp);
+    return status;
+}
+
+uint32_t sbx_layout_size(uint32_t record)
+{
+    switch (record) {
+    case 1: return sizeof(struct sbx_plan);
+    case 2: return sizeof(struct sbx_mount_op);
+    case 3: return sizeof(struct sbx_rlimit);
+    case 4: return sizeof(struct sbx_setup_error);
+    case 5: return sizeof(struct sbx_exit_report);
+    case 6: return sizeof(struct sbx_launch_result);
+    default: return 0;
+    }
+}

@@ -1,0 +1,187 @@
+/*
+ * The launch plan: the one contract between the .NET host and the native launcher.
+ *
+ * The host (C#, src/Sandbox/Launch/PlanLayout.cs) writes a plan into one block of unmanaged memory:
+ * a fixed header, then arrays of records, then NUL-terminated strings. Every reference inside the
+ * plan is a byte offset from the start of the block (0 means "none"). The C# side defines the same
+ * layout; tests/Sandbox.Tests compiles a program against this header and checks that both agree.
+ *
+ * Nothing here allocates or resolves anything: the host has decided everything, the launcher only
+ * carries it out, in order, and reports the first failure as (stage, errno, op index, detail).
+ */
+#ifndef SANDBOX_PLAN_H
+#define SANDBOX_PLAN_H
+
+#include <stdint.h>
+
+#define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
+#define SBX_PLAN_VERSION 1u
+#define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
+#define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
+
+#define SBX_MAX_MOUNT_OPS 512u
+#define SBX_MAX_RLIMITS 16u
+#define SBX_DETAIL_SIZE 240
+
+/* Fds the sandbox's init receives, by convention. */
+#define SBX_INIT_ERROR_FD 3   /* setup errors (exec of the payload) go here; EOF means the payload runs */
+#define SBX_INIT_REPORT_FD 4  /* the payload's wait status and rusage, written once by init */
+
+/* sbx_plan.flags */
+enum sbx_plan_flags {
+    SBX_PLAN_DENY_SETGROUPS = 1u << 0,  /* write "deny" to /proc/PID/setgroups (required unprivileged) */
+    SBX_PLAN_CLEAR_GROUPS = 1u << 1,    /* setgroups(0, NULL) before dropping to uid/gid */
+    SBX_PLAN_LOOPBACK_UP = 1u << 2,     /* bring `lo` up in the new network namespace */
+    SBX_PLAN_ROOT_READONLY = 1u << 3,   /* remount the new root read-only once populated */
+    SBX_PLAN_DROP_CAPS = 1u << 4,       /* empty bounding, ambient, effective, permitted, inheritable */
+    SBX_PLAN_NO_NEW_PRIVS = 1u << 5,    /* PR_SET_NO_NEW_PRIVS */
+    SBX_PLAN_NEW_ROOT = 1u << 6,        /* build a tmpfs root at root_staging and pivot_root into it */
+};
+
+/* sbx_mount_op.kind */
+enum sbx_mount_kind {
+    SBX_OP_MKDIR = 1,       /* target, mode */
+    SBX_OP_MKFILE = 2,      /* target, mode: an empty file (a bind target) */
+    SBX_OP_WRITE_FILE = 3,  /* target, data/data_len, mode */
+    SBX_OP_SYMLINK = 4,     /* source = link text, target = link path */
+    SBX_OP_BIND = 5,        /* source = host path, target, flags */
+    SBX_OP_TMPFS = 6,       /* target, data = mount options, flags */
+    SBX_OP_PROC = 7,        /* target */
+    SBX_OP_DEVPTS = 8,      /* target, data = mount options */
+    SBX_OP_REMOUNT = 9,     /* target: apply flags (read-only, nosuid...) to the mount at target */
+};
+
+/* sbx_mount_op.flags */
+enum sbx_mount_flags {
+    SBX_MNT_READONLY = 1u << 0,
+    SBX_MNT_RECURSIVE = 1u << 1,
+    SBX_MNT_NOSUID = 1u << 2,
+    SBX_MNT_NODEV = 1u << 3,
+    SBX_MNT_NOEXEC = 1u << 4,
+    SBX_MNT_OPTIONAL = 1u << 5,  /* a missing bind source skips the op instead of failing */
+};
+
+/* Where a setup failed: reported to the host with the errno. Keep in step with SetupStage.cs. */
+enum sbx_stage {
+    SBX_STAGE_PLAN = 1,
+    SBX_STAGE_CLONE = 2,
+    SBX_STAGE_WRITE_SETGROUPS = 3,
+    SBX_STAGE_WRITE_UID_MAP = 4,
+    SBX_STAGE_WRITE_GID_MAP = 5,
+    SBX_STAGE_WAIT_RELEASE = 6,
+    SBX_STAGE_SIGNALS = 7,
+    SBX_STAGE_MOUNT_PRIVATE = 8,
+    SBX_STAGE_OPEN_BIND_SOURCE = 9,
+    SBX_STAGE_MOUNT_ROOT = 10,
+    SBX_STAGE_RESOLVE_TARGET = 11,
+    SBX_STAGE_MKDIR = 12,
+    SBX_STAGE_MKFILE = 13,
+    SBX_STAGE_WRITE_FILE = 14,
+    SBX_STAGE_SYMLINK = 15,
+    SBX_STAGE_BIND = 16,
+    SBX_STAGE_TMPFS = 17,
+    SBX_STAGE_PROC = 18,
+    SBX_STAGE_DEVPTS = 19,
+    SBX_STAGE_REMOUNT = 20,
+    SBX_STAGE_PIVOT_ROOT = 21,
+    SBX_STAGE_ROOT_READONLY = 22,
+    SBX_STAGE_HOSTNAME = 23,
+    SBX_STAGE_LOOPBACK = 24,
+    SBX_STAGE_RLIMIT = 25,
+    SBX_STAGE_SETGROUPS = 26,
+    SBX_STAGE_SETGID = 27,
+    SBX_STAGE_SETUID = 28,
+    SBX_STAGE_CAPABILITIES = 29,
+    SBX_STAGE_NO_NEW_PRIVS = 30,
+    SBX_STAGE_PARENT_DEATH = 31,
+    SBX_STAGE_CHDIR = 32,
+    SBX_STAGE_STDIO = 33,
+    SBX_STAGE_EXEC_INIT = 34,
+    SBX_STAGE_EXEC_PAYLOAD = 35,
+    SBX_STAGE_SETUP_TIMEOUT = 36,
+    SBX_STAGE_CHILD_DIED = 37,
+    SBX_STAGE_INIT = 38,
+};
+
+struct sbx_plan {
+    uint32_t magic;             /* SBX_PLAN_MAGIC */
+    uint32_t version;           /* SBX_PLAN_VERSION */
+    uint32_t total_size;        /* bytes in the whole block */
+    uint32_t flags;             /* sbx_plan_flags */
+    uint64_t clone_flags;       /* CLONE_NEW* namespaces to create */
+    int32_t stdin_fd;           /* host fds handed to the payload as 0, 1, 2; -1 = /dev/null */
+    int32_t stdout_fd;
+    int32_t stderr_fd;
+    int32_t report_fd;          /* write end of the exit-report pipe, becomes init's fd 4 */
+    int32_t init_fd;            /* the sandbox-init executable, opened by the host */
+    uint32_t uid;               /* the payload's ids inside the sandbox */
+    uint32_t gid;
+    uint32_t setup_timeout_ms;  /* the host gives up on a setup that takes longer */
+    uint32_t uid_map;           /* string: uid_map contents written by the host, 0 = none */
+    uint32_t gid_map;           /* string: gid_map contents */
+    uint32_t hostname;          /* string, 0 = keep */
+    uint32_t root_staging;      /* string: directory the new root tmpfs is mounted on */
+    uint32_t root_options;      /* string: tmpfs options of the new root */
+    uint32_t cwd;               /* string: working directory inside the sandbox */
+    uint32_t argv;              /* offset of argc string offsets (uint32 each) */
+    uint32_t argc;
+    uint32_t envp;              /* offset of envc string offsets */
+    uint32_t envc;
+    uint32_t mounts;            /* offset of mount_count sbx_mount_op records */
+    uint32_t mount_count;
+    uint32_t rlimits;           /* offset of rlimit_count sbx_rlimit records */
+    uint32_t rlimit_count;
+};
+
+struct sbx_mount_op {
+    uint32_t kind;      /* sbx_mount_kind */
+    uint32_t flags;     /* sbx_mount_flags */
+    uint32_t source;    /* string offset */
+    uint32_t target;    /* string offset: path relative to the new root, no leading '/' */
+    uint32_t data;      /* offset of data bytes (options or file contents) */
+    uint32_t data_len;
+    uint32_t mode;
+    uint32_t reserved;
+};
+
+struct sbx_rlimit {
+    uint32_t resource;  /* RLIMIT_* */
+    uint32_t reserved;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+/* What the launcher or init reports when a setup step fails. Fits in one atomic pipe write. */
+struct sbx_setup_error {
+    uint32_t magic;     /* SBX_ERROR_MAGIC */
+    int32_t stage;      /* sbx_stage */
+    int32_t error;      /* errno */
+    int32_t op_index;   /* index of the mount op, -1 if none */
+    char detail[SBX_DETAIL_SIZE];  /* the path or value involved, NUL-terminated */
+};
+
+/* What init writes once the payload has exited. */
+struct sbx_exit_report {
+    uint32_t magic;     /* SBX_EXIT_MAGIC */
+    int32_t wait_status;
+    int64_t user_usec;  /* rusage of every process init reaped */
+    int64_t system_usec;
+    int64_t max_rss_kib;
+};
+
+/* Filled by sbx_launch. */
+struct sbx_launch_result {
+    int32_t pid;        /* host pid of the sandbox's init, -1 if the launch failed */
+    int32_t pidfd;      /* pidfd of the same process, -1 if the launch failed */
+    struct sbx_setup_error error;  /* magic == 0 when the launch succeeded */
+};
+
+#define SBX_EXPORT __attribute__((visibility("default")))
+
+/* Runs the plan: returns 0 when the payload has been exec'd, -1 with result->error filled otherwise. */
+SBX_EXPORT int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *result);
+
+/* Layout checks for the host: the sizes of the records above, by record number. */
+SBX_EXPORT uint32_t sbx_layout_size(uint32_t record);
+
+#endif
