@@ -34,6 +34,8 @@ internal static class RunCommand
         {
             var problems = new List<string>();
             var argv = parse.GetValue(command)!;
+            if (argv[0].StartsWith('-'))
+                return Fail(ExitCodes.Usage, [$"unknown option '{argv[0]}' (the command goes after --; see 'sandbox run --help')."]);
             var spec = SandboxSpec.Command(argv[0], argv.Skip(1)).WithInheritedStandardStreams();
 
             if (parse.GetValue(hostname) is { } h) spec = spec.WithHostname(h);

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+
+namespace Sandbox.IntegrationTests.Support;
+
+/// <summary>What a run of the CLI did.</summary>
+/// <param name="ExitCode">The CLI's exit code.</param>
+/// <param name="StandardOutput">Everything it printed on standard output (the sandboxed program's output).</param>
+/// <param name="StandardError">Everything it printed on standard error.</param>
+internal sealed record CliRun(int ExitCode, string StandardOutput, string StandardError)
+{
+    public override string ToString() => $"exit code {ExitCode}; stdout: {StandardOutput.Trim()}; stderr: {StandardError.Trim()}";
+}
+
+/// <summary>
+/// Runs the <c>sandbox</c> CLI as an unprivileged user (nobody, through <c>setpriv</c>), from the
+/// world-readable copy of the build output, with a clean environment.
+/// </summary>
+internal static class RootlessCli
+{
+    /// <summary>The unprivileged user and group the CLI runs as.</summary>
+    public const uint Nobody = 65534;
+
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly Lazy<string> LazyDotnet = new(FindDotnet);
+
+    /// <summary>Runs <c>sandbox ARGUMENTS</c> and waits for it to exit.</summary>
+    public static async Task<CliRun> RunAsync(params IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        string[] asNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", LazyDotnet.Value, TestBinaries.CliAssemblyPath];
+        foreach (var arg in asNobody.Concat(arguments))
+            start.ArgumentList.Add(arg);
+
+        string? dotnetRoot = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        start.Environment.Clear();
+        start.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        start.Environment["HOME"] = "/tmp";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        if (dotnetRoot is not null) start.Environment["DOTNET_ROOT"] = dotnetRoot;
+
+        using var process = Process.Start(start)
+            ?? throw new InvalidOperationException("setpriv did not start");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The CLI ({string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
+        }
+        return new CliRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs <c>sandbox run OPTIONS --ro-bind PROBE:/probe -- /probe PROBE_ARGUMENTS</c>.</summary>
+    public static Task<CliRun> RunProbeAsync(IEnumerable<string> options, params IEnumerable<string> probeArguments) =>
+        RunAsync(["run", .. options, "--ro-bind", $"{TestBinaries.ProbePath}:{Probe.InsidePath}", "--", Probe.InsidePath, .. probeArguments]);
+
+    /// <summary>The dotnet host: the one running these tests, else the usual install, else PATH.</summary>
+    private static string FindDotnet()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+            return hostPath;
+        if (Environment.ProcessPath is { } self && Path.GetFileName(self) == "dotnet")
+            return self;
+        if (File.Exists("/usr/share/dotnet/dotnet"))
+            return "/usr/share/dotnet/dotnet";
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, "dotnet");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("The dotnet host was not found (DOTNET_HOST_PATH, /usr/share/dotnet/dotnet, PATH): the rootless tests run the CLI with it.");
+    }
+}

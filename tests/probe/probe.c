@@ -1,0 +1,274 @@
+/*
+ * sandbox-probe: runs inside a sandbox and reports what it sees, for the integration tests.
+ *
+ *   probe hostname            hostname=NAME
+ *   probe ids                 uid= gid= euid= egid= groups=G1,G2,...
+ *   probe status              CapEff= CapPrm= CapInh= CapBnd= CapAmb= NoNewPrivs= (from /proc/self/status)
+ *   probe pid                 pid= ppid=
+ *   probe pids                the numeric entries of /proc, one a line
+ *   probe netdevs             the interface names of /proc/net/dev, one a line
+ *   probe fds                 the open fds (from /proc/self/fd, less the directory's own), one a line
+ *   probe env                 the environment, one NAME=VALUE a line
+ *   probe write PATH          creates or truncates PATH and writes to it: "ok" or the errno's name (EROFS, ...)
+ *   probe exists PATH         "yes" or "no" (lstat)
+ *   probe exit N              exits with status N
+ *   probe kill-self SIG       kills itself with signal SIG
+ *   probe fork-sleepers N ... forks N children that each start a new session and sleep forever, prints
+ *                             "sleeper=PID" for each, then sleeps forever itself; any further arguments
+ *                             are ignored, so a test can put a marker in every process's /proc/PID/cmdline
+ *   probe sleep SECONDS       sleeps, then prints "slept"
+ *   probe spew BYTES          writes BYTES bytes ('x') to standard output
+ *   probe echo                copies standard input to standard output line by line, as "echo: LINE"
+ *   probe mountinfo           /proc/self/mountinfo
+ *
+ * Every line goes to standard output; usage errors go to standard error with exit status 64.
+ * The probe is linked statically so that it runs on any sandbox root.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define USAGE_ERROR 64
+
+static const char *errno_name(int error)
+{
+    const char *name = strerrorname_np(error);
+    return name ? name : "EUNKNOWN";
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "probe: %s: %s\n", what, errno_name(errno));
+    return 1;
+}
+
+static int is_number(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+static int copy_file(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) return fail(file);
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) fwrite(buffer, 1, n, stdout);
+    fclose(f);
+    return 0;
+}
+
+/* Prints the numeric entries of the directory D, one a line, except SKIP (-1: none), and closes it. */
+static int list_numeric_entries(DIR *d, int skip)
+{
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (is_number(e->d_name) && atoi(e->d_name) != skip) puts(e->d_name);
+    closedir(d);
+    return 0;
+}
+
+static int cmd_hostname(void)
+{
+    char name[256];
+    if (gethostname(name, sizeof name) < 0) return fail("gethostname");
+    printf("hostname=%s\n", name);
+    return 0;
+}
+
+static int cmd_ids(void)
+{
+    gid_t groups[256];
+    int n = getgroups(256, groups);
+    if (n < 0) return fail("getgroups");
+    printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", getuid(), getgid(), geteuid(), getegid());
+    for (int i = 0; i < n; i++) printf("%s%u", i ? "," : "", groups[i]);
+    putchar('\n');
+    return 0;
+}
+
+static int cmd_status(void)
+{
+    static const char *const fields[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", NULL };
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return fail("/proc/self/status");
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        for (const char *const *field = fields; *field; field++) {
+            size_t len = strlen(*field);
+            if (strncmp(line, *field, len) != 0) continue;
+            const char *value = line + len;
+            while (*value == ' ' || *value == '\t') value++;
+            printf("%.*s=%s", (int)(len - 1), line, value);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int cmd_pid(void)
+{
+    printf("pid=%d\nppid=%d\n", getpid(), getppid());
+    return 0;
+}
+
+static int cmd_netdevs(void)
+{
+    FILE *f = fopen("/proc/net/dev", "r");
+    if (!f) return fail("/proc/net/dev");
+    char line[512];
+    for (int number = 0; fgets(line, sizeof line, f); number++) {
+        char *colon = strchr(line, ':');
+        if (number < 2 || !colon) continue; /* two header lines */
+        *colon = 0;
+        char *name = line;
+        while (*name == ' ') name++;
+        puts(name);
+    }
+    fclose(f);
+    return 0;
+}
+
+static int cmd_pids(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d) return fail("/proc");
+    return list_numeric_entries(d, -1);
+}
+
+static int cmd_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return fail("/proc/self/fd");
+    return list_numeric_entries(d, dirfd(d));
+}
+
+static int cmd_env(void)
+{
+    extern char **environ;
+    for (char **v = environ; *v; v++) puts(*v);
+    return 0;
+}
+
+static int cmd_write(const char *path)
+{
+    static const char text[] = "written by sandbox-probe\n";
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        puts(errno_name(errno));
+        return 0;
+    }
+    ssize_t n = write(fd, text, sizeof text - 1);
+    int error = n < 0 ? errno : (size_t)n != sizeof text - 1 ? EIO : 0;
+    if (close(fd) < 0 && !error) error = errno;
+    puts(error ? errno_name(error) : "ok");
+    return 0;
+}
+
+static int cmd_exists(const char *path)
+{
+    struct stat st;
+    puts(lstat(path, &st) == 0 ? "yes" : "no");
+    return 0;
+}
+
+static int cmd_kill_self(int sig)
+{
+    fflush(stdout);
+    signal(sig, SIG_DFL);
+    kill(getpid(), sig);
+    /* A signal whose default is to ignore (or that was blocked) lets us get here. */
+    fprintf(stderr, "probe: still alive after signal %d\n", sig);
+    return 1;
+}
+
+static int cmd_fork_sleepers(int count)
+{
+    for (int i = 0; i < count; i++) {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child < 0) return fail("fork");
+        if (child == 0) {
+            setsid();
+            for (;;) pause();
+        }
+        printf("sleeper=%d\n", child);
+    }
+    fflush(stdout);
+    for (;;) pause();
+}
+
+static int cmd_sleep(unsigned seconds)
+{
+    while (seconds > 0) seconds = sleep(seconds);
+    puts("slept");
+    return 0;
+}
+
+static int cmd_spew(long long bytes)
+{
+    char block[8192];
+    memset(block, 'x', sizeof block);
+    while (bytes > 0) {
+        size_t n = bytes < (long long)sizeof block ? (size_t)bytes : sizeof block;
+        if (fwrite(block, 1, n, stdout) != n) return fail("write");
+        bytes -= (long long)n;
+    }
+    return 0;
+}
+
+static int cmd_echo(void)
+{
+    char line[4096];
+    while (fgets(line, sizeof line, stdin)) {
+        printf("echo: %s", line);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int usage(void)
+{
+    fputs("usage: probe hostname | ids | status | pid | pids | netdevs | fds | env | write PATH | exists PATH\n"
+          "             | exit N | kill-self SIG | fork-sleepers N [MARKER...] | sleep SECONDS | spew BYTES\n"
+          "             | echo | mountinfo\n",
+          stderr);
+    return USAGE_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage();
+    const char *cmd = argv[1], *arg = argc > 2 ? argv[2] : NULL;
+
+    if (!strcmp(cmd, "hostname")) return cmd_hostname();
+    if (!strcmp(cmd, "ids")) return cmd_ids();
+    if (!strcmp(cmd, "status")) return cmd_status();
+    if (!strcmp(cmd, "pid")) return cmd_pid();
+    if (!strcmp(cmd, "pids")) return cmd_pids();
+    if (!strcmp(cmd, "netdevs")) return cmd_netdevs();
+    if (!strcmp(cmd, "fds")) return cmd_fds();
+    if (!strcmp(cmd, "env")) return cmd_env();
+    if (!strcmp(cmd, "echo")) return cmd_echo();
+    if (!strcmp(cmd, "mountinfo")) return copy_file("/proc/self/mountinfo");
+    if (!arg) return usage();
+    if (!strcmp(cmd, "write")) return cmd_write(arg);
+    if (!strcmp(cmd, "exists")) return cmd_exists(arg);
+    if (!strcmp(cmd, "exit")) return atoi(arg);
+    if (!strcmp(cmd, "kill-self")) return cmd_kill_self(atoi(arg));
+    if (!strcmp(cmd, "fork-sleepers")) return cmd_fork_sleepers(atoi(arg));
+    if (!strcmp(cmd, "sleep")) return cmd_sleep((unsigned)atoi(arg));
+    if (!strcmp(cmd, "spew")) return cmd_spew(atoll(arg));
+    return usage();
+}
