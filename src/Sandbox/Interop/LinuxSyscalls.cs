@@ -168,6 +168,17 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         };
     }
 
+    /// <summary>lstat's owner, group and permission bits (System.IO exposes no owner), or false if it fails.</summary>
+    public bool TryGetOwnership(string path, out uint uid, out uint gid, out UnixFileMode mode)
+    {
+        stat st;
+        int r;
+        fixed (byte* p = NulTerminated(path))
+            r = lstat(p, &st);
+        (uid, gid, mode) = r == 0 ? ((uint)st.st_uid, (uint)st.st_gid, (UnixFileMode)((ushort)st.st_mode & 0xFFF)) : (0u, 0u, UnixFileMode.None);
+        return r == 0;
+    }
+
     public string ReadLink(string path) =>
         new FileInfo(path).LinkTarget ?? throw Errors.Host("read a symbolic link", EINVAL, path);
 
