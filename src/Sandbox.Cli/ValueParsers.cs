@@ -5,8 +5,8 @@ namespace Sandbox.Cli;
 /// <summary>Parses the CLI's human-friendly values: durations ("2s", "500ms", "1m") and sizes ("64m", "1g", "4096").</summary>
 internal static class ValueParsers
 {
-    private static readonly (string Suffix, double Seconds)[] DurationUnits =
-        [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+    private static readonly (string Suffix, long Ticks)[] DurationUnits =
+        [("ms", TimeSpan.TicksPerMillisecond), ("s", TimeSpan.TicksPerSecond), ("m", TimeSpan.TicksPerMinute), ("h", TimeSpan.TicksPerHour)];
 
     private static readonly (string Suffix, long Bytes)[] SizeUnits =
     [
@@ -20,20 +20,24 @@ internal static class ValueParsers
     {
         value = default;
         string t = text.Trim().ToLowerInvariant();
-        double scale = 1;
-        foreach (var (suffix, seconds) in DurationUnits.OrderByDescending(u => u.Suffix.Length))
+        long scale = TimeSpan.TicksPerSecond;
+        foreach (var (suffix, ticks) in DurationUnits.OrderByDescending(u => u.Suffix.Length))
         {
             if (t.EndsWith(suffix, StringComparison.Ordinal) && t.Length > suffix.Length && char.IsDigit(t[^(suffix.Length + 1)]))
             {
                 t = t[..^suffix.Length];
-                scale = seconds;
+                scale = ticks;
                 break;
             }
         }
-        if (!double.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number)
-            || double.IsNaN(number) || number <= 0 || number * scale > TimeSpan.MaxValue.TotalSeconds / 2)
+        // Decimal, not double: "1495081.13s" is exactly that many ticks, not one fewer. Bound before scaling.
+        if (!decimal.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal number)
+            || number <= 0 || number > (decimal)(TimeSpan.MaxValue.Ticks / 2) / scale)
             return false;
-        value = TimeSpan.FromSeconds(number * scale);
+        long total = (long)decimal.Round(number * scale, MidpointRounding.AwayFromZero);
+        if (total <= 0)
+            return false;
+        value = TimeSpan.FromTicks(total);
         return true;
     }
 
@@ -52,7 +56,9 @@ internal static class ValueParsers
                 break;
             }
         }
-        if (!decimal.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal number) || number <= 0)
+        // Bound the number before scaling it: a huge one would overflow decimal itself and throw.
+        if (!decimal.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal number) || number <= 0
+            || number > (decimal)long.MaxValue / scale)
             return false;
         decimal total = number * scale;
         if (total > long.MaxValue || total != decimal.Truncate(total))

@@ -11,7 +11,7 @@ internal static class ErrnoNames
         [20] = "ENOTDIR", [21] = "EISDIR", [22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
         [26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE", [30] = "EROFS", [31] = "EMLINK",
         [32] = "EPIPE", [36] = "ENAMETOOLONG", [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP",
-        [71] = "EPROTO", [75] = "EOVERFLOW", [95] = "EOPNOTSUPP", [110] = "ETIMEDOUT", [122] = "EDQUOT",
+        [71] = "EPROTO", [75] = "EOVERFLOW", [87] = "EUSERS", [95] = "EOPNOTSUPP", [110] = "ETIMEDOUT", [122] = "EDQUOT",
     };
 
     public static string Of(int errno) => Names.TryGetValue(errno, out var name) ? name : $"errno {errno}";

@@ -59,16 +59,17 @@ internal static class PlanReader
     }
 
     private static uint[] Offsets(ReadOnlySpan<byte> block, uint offset, uint count) =>
-        MemoryMarshal.Cast<byte, uint>(Slice(block, offset, checked(count * 4))).ToArray();
+        MemoryMarshal.Cast<byte, uint>(Slice(block, offset, (ulong)count * 4)).ToArray();
 
     private static T[] Records<T>(ReadOnlySpan<byte> block, uint offset, uint count)
         where T : struct =>
-        MemoryMarshal.Cast<byte, T>(Slice(block, offset, checked(count * (uint)Unsafe.SizeOf<T>()))).ToArray();
+        MemoryMarshal.Cast<byte, T>(Slice(block, offset, (ulong)count * (uint)Unsafe.SizeOf<T>())).ToArray();
 
-    private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> block, uint offset, uint length)
+    private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> block, uint offset, ulong length)
     {
-        if ((ulong)offset + length > (ulong)block.Length)
-            throw new FormatException($"Bytes {offset}..{(ulong)offset + length} lie outside the {block.Length}-byte plan.");
+        // A count times a record size may exceed 32 bits: compare in 64 bits, never overflow.
+        if (offset + length > (ulong)block.Length)
+            throw new FormatException($"Bytes {offset}..{offset + length} lie outside the {block.Length}-byte plan.");
         return block.Slice((int)offset, (int)length);
     }
 

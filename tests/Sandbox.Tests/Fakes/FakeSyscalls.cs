@@ -1,0 +1,63 @@
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Interop;
+using Sandbox.Launch;
+
+namespace Sandbox.Tests.Fakes;
+
+/// <summary>
+/// A kernel that hands out numbered stand-in file descriptors (never real ones: nothing is closed for real),
+/// records every plan it is asked to launch, and answers with what the test decides.
+/// </summary>
+internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResult> launch) : ISyscalls
+{
+    private int _nextFd = 900;
+
+    public uint EffectiveUserId => euid;
+
+    public uint EffectiveGroupId => euid;
+
+    /// <summary>Every handle handed out, pipe ends and executables alike.</summary>
+    public List<SafeFileHandle> Handles { get; } = [];
+
+    /// <summary>The pipes created, as (read, write).</summary>
+    public List<(SafeFileHandle Read, SafeFileHandle Write)> Pipes { get; } = [];
+
+    /// <summary>The executables opened.</summary>
+    public List<string> Executables { get; } = [];
+
+    /// <summary>The plans launched, as read back from the bytes the launcher got.</summary>
+    public List<LaunchPlan> Launched { get; } = [];
+
+    public (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
+    {
+        var pipe = (NewHandle(), NewHandle());
+        Pipes.Add(pipe);
+        return pipe;
+    }
+
+    public SafeFileHandle OpenExecutable(string path)
+    {
+        Executables.Add(path);
+        return NewHandle();
+    }
+
+    public NativeLaunchResult Launch(ReadOnlySpan<byte> plan)
+    {
+        var read = PlanReader.Read(plan);
+        lock (Launched) Launched.Add(read);
+        return launch(read);
+    }
+
+    public void SendSignal(PidfdHandle process, int signal) => throw new NotSupportedException("The fake kernel runs no process.");
+
+    public bool TryReap(PidfdHandle process, out WaitStatus status) => throw new NotSupportedException("The fake kernel runs no process.");
+
+    public int ReadAvailable(SafeFileHandle handle, Span<byte> buffer) => throw new NotSupportedException("The fake kernel runs no process.");
+
+    private SafeFileHandle NewHandle()
+    {
+        var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+        Handles.Add(handle);
+        return handle;
+    }
+}
