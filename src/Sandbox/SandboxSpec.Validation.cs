@@ -14,6 +14,12 @@ public sealed partial record SandboxSpec
             if (!ok) problems.Add(problem);
         }
 
+        var malformed = new[] { Program, WorkingDirectory, Hostname }
+            .Concat(Arguments.IsDefault ? [] : Arguments)
+            .Concat(Environment.SelectMany(kv => new[] { kv.Key, kv.Value }))
+            .Concat(Mounts.SelectMany(m => m is BindMount b ? new[] { b.Source, b.Target } : new[] { m.Target }))
+            .FirstOrDefault(HasLoneSurrogate);
+        Check(malformed is null, $"'{malformed}' contains an unpaired UTF-16 surrogate, which has no UTF-8 form: pass well-formed text.");
         Check(!string.IsNullOrEmpty(Program), "Program is empty: name the program to run, e.g. SandboxSpec.Command(\"/bin/sh\", \"-c\", \"...\").");
         Check(Program is null || !Program.Contains('\0', StringComparison.Ordinal), "Program contains a NUL character.");
         Check(Arguments.All(a => a is not null && !a.Contains('\0', StringComparison.Ordinal)), "An argument is null or contains a NUL character.");
@@ -73,5 +79,16 @@ public sealed partial record SandboxSpec
             }
         }
         return problems;
+    }
+
+    private static bool HasLoneSurrogate(string? s)
+    {
+        if (s is null) return false;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+            else if (char.IsSurrogate(s[i])) return true;
+        }
+        return false;
     }
 }
