@@ -1,0 +1,45 @@
+namespace Sandbox.Cgroups;
+
+/// <summary>
+/// One sandbox's cgroup (v2: one directory; v1: one directory per hierarchy), created with its limits by
+/// <see cref="ICgroupDriver.Create"/>. The sandbox's first process joins it before it runs user code, and everything it
+/// forks stays in it; the host reads accounting from it, kills everything in it, and removes it.
+/// </summary>
+internal interface ISandboxCgroup
+{
+    /// <summary>The cgroup's name (the same in every v1 hierarchy).</summary>
+    string Name { get; }
+
+    /// <summary>1 or 2.</summary>
+    int Version { get; }
+
+    /// <summary>v2: the cgroup's directory, to open for clone3's CLONE_INTO_CGROUP; null on v1.</summary>
+    string? UnifiedDirectory { get; }
+
+    /// <summary>Every cgroup.procs a process must be written into to join (one on v2, one per hierarchy on v1).</summary>
+    IReadOnlyList<string> ProcsFiles { get; }
+
+    /// <summary>The limits in place and the files that enforce them.</summary>
+    IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }
+
+    /// <summary>Moves process <paramref name="pid"/> (with all its threads) into the cgroup, in every hierarchy.</summary>
+    void AddProcess(int pid);
+
+    /// <summary>The pids in the cgroup and its descendants.</summary>
+    IReadOnlyList<int> ReadProcesses();
+
+    /// <summary>Whether any process is left (v2 cgroup.events populated; v1 cgroup.procs).</summary>
+    bool IsPopulated();
+
+    /// <summary>CPU, memory, OOM and pids accounting as the kernel reports it now.</summary>
+    CgroupUsage ReadUsage();
+
+    /// <summary>
+    /// Kills every process in the cgroup, including ones forking while it runs (v2 cgroup.kill; v1 freeze, SIGKILL each
+    /// pid, thaw, until empty), and waits until the cgroup is empty.
+    /// </summary>
+    Task KillAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the cgroup (and any child cgroups), retrying briefly while the kernel still reports it busy.</summary>
+    Task RemoveAsync(CancellationToken cancellationToken = default);
+}

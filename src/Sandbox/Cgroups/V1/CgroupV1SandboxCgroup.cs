@@ -1,0 +1,130 @@
+using System.Globalization;
+
+namespace Sandbox.Cgroups.V1;
+
+/// <summary>A sandbox's cgroup on v1: a directory of the same name in each hierarchy it uses.</summary>
+internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
+{
+    private readonly ICgroupFileSystem _fileSystem;
+    private readonly IProcessKiller _killer;
+    private readonly CgroupOptions _options;
+    private readonly TimeProvider _time;
+
+    public CgroupV1SandboxCgroup(
+        ICgroupFileSystem fileSystem, string name, IReadOnlyList<CgroupV1Placement> placements, IReadOnlyList<CgroupEnforcedLimit> enforced,
+        IProcessKiller killer, CgroupOptions options, TimeProvider time)
+    {
+        _fileSystem = fileSystem;
+        Name = name;
+        Placements = placements;
+        Enforced = enforced;
+        _killer = killer;
+        _options = options;
+        _time = time;
+    }
+
+    /// <summary>The cgroup's directory in each hierarchy.</summary>
+    public IReadOnlyList<CgroupV1Placement> Placements { get; }
+
+    public string Name { get; }
+
+    public int Version => 1;
+
+    public string? UnifiedDirectory => null;
+
+    public IReadOnlyList<string> ProcsFiles => [.. Placements.Select(p => p.Directory + "/cgroup.procs")];
+
+    public IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }
+
+    /// <summary>The directory in the hierarchy holding <paramref name="controller"/>, or null if this cgroup does not use it.</summary>
+    public string? DirectoryOf(string controller) =>
+        Placements.FirstOrDefault(p => p.Controllers.Contains(controller, StringComparer.Ordinal))?.Directory;
+
+    public void AddProcess(int pid)
+    {
+        string text = pid.ToString(CultureInfo.InvariantCulture);
+        foreach (string procs in ProcsFiles)
+        {
+            CgroupFiles.Write(_fileSystem, procs, text, "move a process into the sandbox cgroup");
+        }
+    }
+
+    public IReadOnlyList<int> ReadProcesses() =>
+        [.. Placements.SelectMany(p => CgroupFiles.ReadPidsRecursive(_fileSystem, p.Directory)).Distinct()];
+
+    public bool IsPopulated() => ReadProcesses().Count > 0;
+
+    public CgroupUsage ReadUsage()
+    {
+        CgroupUsage usage = CgroupUsage.Empty;
+        if (DirectoryOf(V1CpuacctController.Name) is { } cpuacct)
+        {
+            usage = V1CpuacctController.ReadUsage(_fileSystem, cpuacct, usage);
+        }
+        if (DirectoryOf(V1CpuController.Name) is { } cpu)
+        {
+            usage = V1CpuController.ReadUsage(_fileSystem, cpu, usage);
+        }
+        if (DirectoryOf(V1MemoryController.Name) is { } memory)
+        {
+            usage = V1MemoryController.ReadUsage(_fileSystem, memory, usage);
+        }
+        if (DirectoryOf(PidsController.Name) is { } pids)
+        {
+            usage = PidsController.ReadUsage(_fileSystem, pids, usage);
+        }
+        return usage;
+    }
+
+    /// <summary>
+    /// Freeze (so nothing can fork or exit and no pid can be reused), SIGKILL every pid, thaw (the killed tasks die),
+    /// and repeat until no process is left. Without a freezer hierarchy, the same loop without freezing: the pids limit
+    /// bounds how many processes a fork race can add per round.
+    /// </summary>
+    public async Task KillAsync(CancellationToken cancellationToken = default)
+    {
+        long start = _time.GetTimestamp();
+        string? freezer = DirectoryOf(V1FreezerController.Name);
+        if (freezer is not null && !_fileSystem.Exists(freezer))
+        {
+            freezer = null;
+        }
+        while (ReadProcesses().Count > 0)
+        {
+            TimeSpan left = _options.KillTimeout - _time.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new CgroupException(
+                    $"kill every process of the sandbox within {_options.KillTimeout.TotalMilliseconds:0} ms",
+                    freezer ?? Placements[0].Directory, 0,
+                    "A process is in uninterruptible sleep (D state); it dies once its I/O ends.");
+            }
+            if (freezer is not null)
+            {
+                V1FreezerController.Freeze(_fileSystem, freezer);
+                // FREEZING lasts until every task has stopped; kill anyway if one never does (the loop comes back).
+                await CgroupPolling.WaitUntilAsync(
+                    () => V1FreezerController.ReadState(_fileSystem, freezer) == FreezerState.Frozen,
+                    left, _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (int pid in ReadProcesses())
+            {
+                _killer.Kill(pid);
+            }
+            if (freezer is not null)
+            {
+                V1FreezerController.Thaw(_fileSystem, freezer);
+            }
+            await CgroupPolling.WaitUntilAsync(
+                () => ReadProcesses().Count == 0, _options.PollInterval * 50, _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task RemoveAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (CgroupV1Placement placement in Placements)
+        {
+            await CgroupTree.RemoveAsync(_fileSystem, placement.Directory, _options, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
