@@ -28,15 +28,17 @@ internal sealed record LaunchPlan
     public ImmutableArray<string> Environment { get; init; } = [];
     public ImmutableArray<MountOp> Mounts { get; init; } = [];
     public ImmutableArray<ResourceLimit> ResourceLimits { get; init; } = [];
+    public ImmutableArray<string> CgroupProcsFiles { get; init; } = [];
 
     /// <summary>Value equality over the arrays too (records compare ImmutableArray by reference).</summary>
     public bool Equivalent(LaunchPlan other) =>
-        this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [] }
-            == other with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [] }
+        this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [] }
+            == other with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [] }
         && Arguments.SequenceEqual(other.Arguments)
         && Environment.SequenceEqual(other.Environment)
         && Mounts.SequenceEqual(other.Mounts)
-        && ResourceLimits.SequenceEqual(other.ResourceLimits);
+        && ResourceLimits.SequenceEqual(other.ResourceLimits)
+        && CgroupProcsFiles.SequenceEqual(other.CgroupProcsFiles);
 }
 
 /// <summary>One step of the mount plan, run in order inside the new root.</summary>

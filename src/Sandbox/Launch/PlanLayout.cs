@@ -9,11 +9,12 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 1;
+    public const uint PlanVersion = 2;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
     public const int MaxRlimits = 16;
+    public const int MaxCgroupFiles = 16;
     public const int DetailSize = 240;
 }
 
@@ -85,6 +86,8 @@ internal struct PlanHeader
     public uint MountCount;
     public uint Rlimits;
     public uint RlimitCount;
+    public uint CgroupProcs;
+    public uint CgroupProcsCount;
 }
 
 [StructLayout(LayoutKind.Sequential)]

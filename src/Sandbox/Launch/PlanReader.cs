@@ -25,6 +25,7 @@ internal static class PlanReader
         var envp = Offsets(block, h.Envp, h.Envc);
         var mounts = Records<MountOpRecord>(block, h.Mounts, h.MountCount);
         var rlimits = Records<RlimitRecord>(block, h.Rlimits, h.RlimitCount);
+        var cgroups = Offsets(block, h.CgroupProcs, h.CgroupProcsCount);
         var b = block.ToArray();
 
         return new LaunchPlan
@@ -55,6 +56,7 @@ internal static class PlanReader
                 (MountFlags)m.Flags,
                 m.Mode))],
             ResourceLimits = [.. rlimits.Select(r => new ResourceLimit(r.Resource, r.Soft, r.Hard))],
+            CgroupProcsFiles = [.. cgroups.Select(o => Str(b, o)!)],
         };
     }
 

@@ -17,6 +17,8 @@ internal static class PlanWriter
             throw new ArgumentException($"The plan has {plan.Mounts.Length} mount steps; the launcher takes at most {PlanConstants.MaxMountOps}.", nameof(plan));
         if (plan.ResourceLimits.Length > PlanConstants.MaxRlimits)
             throw new ArgumentException($"The plan has {plan.ResourceLimits.Length} resource limits; the launcher takes at most {PlanConstants.MaxRlimits}.", nameof(plan));
+        if (plan.CgroupProcsFiles.Length > PlanConstants.MaxCgroupFiles)
+            throw new ArgumentException($"The plan joins {plan.CgroupProcsFiles.Length} cgroups; the launcher takes at most {PlanConstants.MaxCgroupFiles}.", nameof(plan));
         if (plan.Arguments.IsDefaultOrEmpty)
             throw new ArgumentException("The plan has no program to run.", nameof(plan));
 
@@ -25,7 +27,8 @@ internal static class PlanWriter
         int envpOffset = Align(argvOffset + 4 * plan.Arguments.Length);
         int mountsOffset = Align(envpOffset + 4 * plan.Environment.Length);
         int rlimitsOffset = Align(mountsOffset + Unsafe.SizeOf<MountOpRecord>() * plan.Mounts.Length);
-        int stringsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
+        int cgroupsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
+        int stringsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
 
         var strings = new StringTable(stringsOffset);
         var header = new PlanHeader
@@ -56,6 +59,8 @@ internal static class PlanWriter
             MountCount = (uint)plan.Mounts.Length,
             Rlimits = (uint)rlimitsOffset,
             RlimitCount = (uint)plan.ResourceLimits.Length,
+            CgroupProcs = (uint)cgroupsOffset,
+            CgroupProcsCount = (uint)plan.CgroupProcsFiles.Length,
         };
 
         var argv = plan.Arguments.Select(a => strings.Add(a)).ToArray();
@@ -70,6 +75,7 @@ internal static class PlanWriter
             DataLength = dataLength,
             Mode = m.Mode,
         }).ToArray();
+        var cgroups = plan.CgroupProcsFiles.Select(f => strings.Add(f)).ToArray();
         var rlimits = plan.ResourceLimits.Select(r => new RlimitRecord { Resource = r.Resource, Soft = r.Soft, Hard = r.Hard }).ToArray();
 
         header.TotalSize = (uint)(stringsOffset + strings.Length);
@@ -79,6 +85,7 @@ internal static class PlanWriter
         MemoryMarshal.AsBytes(envp.AsSpan()).CopyTo(block.AsSpan(envpOffset));
         MemoryMarshal.AsBytes(mounts.AsSpan()).CopyTo(block.AsSpan(mountsOffset));
         MemoryMarshal.AsBytes(rlimits.AsSpan()).CopyTo(block.AsSpan(rlimitsOffset));
+        MemoryMarshal.AsBytes(cgroups.AsSpan()).CopyTo(block.AsSpan(cgroupsOffset));
         strings.CopyTo(block.AsSpan(stringsOffset));
         return block;
     }

@@ -82,4 +82,8 @@ public enum SetupStage
     ChildDied = 37,
     /// <summary>The sandbox's init failed.</summary>
     Init = 38,
+    /// <summary>Moving the sandbox's first process into its cgroup (writing cgroup.procs).</summary>
+    JoinCgroup = 39,
+    /// <summary>Entering the sandbox's cgroup namespace.</summary>
+    CgroupNamespace = 40,
 }

@@ -446,6 +446,11 @@ static int child_main(void *arg)
     do r = RAW3(SYS_read, c.release_fd, &byte, 1); while (r == -EINTR);
     if (r != 1) child_exit(127); /* the host went away before releasing us */
 
+    if (p->clone_flags & CLONE_NEWCGROUP) {
+        r = RAW1(SYS_unshare, CLONE_NEWCGROUP);
+        if (r < 0) child_fail(&c, SBX_STAGE_CGROUP_NAMESPACE, r, -1, "unshare(CLONE_NEWCGROUP)");
+    }
+
     int in_user_ns = (p->clone_flags & CLONE_NEWUSER) != 0;
     if (in_user_ns) child_switch_ids(&c);
     if (p->flags & SBX_PLAN_NEW_ROOT) child_build_root(&c);
@@ -514,6 +519,8 @@ static int plan_is_valid(const struct sbx_plan *p)
     if ((uint64_t)p->rlimits + (uint64_t)p->rlimit_count * sizeof(struct sbx_rlimit) > p->total_size) return 0;
     if ((uint64_t)p->argv + (uint64_t)p->argc * 4 > p->total_size) return 0;
     if ((uint64_t)p->envp + (uint64_t)p->envc * 4 > p->total_size) return 0;
+    if (p->cgroup_procs_count > SBX_MAX_CGROUP_FILES) return 0;
+    if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
     return 1;
 }
@@ -579,7 +586,9 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_PIDFD | (int)plan->clone_flags,
+    /* A cgroup namespace is entered by the child once it is in its cgroup, so that cgroup is its root. */
+    int clone_flags = CLONE_VM | CLONE_PIDFD | (int)(plan->clone_flags & ~(uint64_t)CLONE_NEWCGROUP);
+    pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, clone_flags,
                 &context, &pidfd);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
@@ -604,6 +613,26 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         if (stage) {
             result_error(res, stage, -r, stage == SBX_STAGE_WRITE_UID_MAP ? base + plan->uid_map
                                          : stage == SBX_STAGE_WRITE_GID_MAP ? base + plan->gid_map : "deny");
+            abandon_child(pidfd);
+            goto out;
+        }
+    }
+
+    /* The child joins the sandbox's cgroups before it runs a single instruction of the payload: the
+       host moves it while it still waits for the release. */
+    const uint32_t *procs = (const uint32_t *)(base + plan->cgroup_procs);
+    for (uint32_t i = 0; i < plan->cgroup_procs_count; i++) {
+        char pid_text[16];
+        snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
+        const char *file = base + procs[i];
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        int err = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+            if (write(fd, pid_text, strlen(pid_text)) < 0) err = errno;
+            close(fd);
+        }
+        if (err) {
+            result_error(res, SBX_STAGE_JOIN_CGROUP, err, file);
             abandon_child(pidfd);
             goto out;
         }

@@ -15,12 +15,13 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 1u
+#define SBX_PLAN_VERSION 2u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
 #define SBX_MAX_MOUNT_OPS 512u
 #define SBX_MAX_RLIMITS 16u
+#define SBX_MAX_CGROUP_FILES 16u
 #define SBX_DETAIL_SIZE 240
 
 /* Fds the sandbox's init receives, by convention. */
@@ -101,6 +102,8 @@ enum sbx_stage {
     SBX_STAGE_SETUP_TIMEOUT = 36,
     SBX_STAGE_CHILD_DIED = 37,
     SBX_STAGE_INIT = 38,
+    SBX_STAGE_JOIN_CGROUP = 39,
+    SBX_STAGE_CGROUP_NAMESPACE = 40,
 };
 
 struct sbx_plan {
@@ -131,6 +134,8 @@ struct sbx_plan {
     uint32_t mount_count;
     uint32_t rlimits;           /* offset of rlimit_count sbx_rlimit records */
     uint32_t rlimit_count;
+    uint32_t cgroup_procs;      /* offset of cgroup_procs_count string offsets: cgroup.procs files the host */
+    uint32_t cgroup_procs_count;/* writes the child's pid into before releasing it (one per v1 hierarchy) */
 };
 
 struct sbx_mount_op {

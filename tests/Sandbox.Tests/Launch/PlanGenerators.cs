@@ -70,6 +70,8 @@ internal static class PlanGenerators
         from mounts in Gen.ListOf(MountStep)
         from rlimitCount in Gen.Choose(0, PlanConstants.MaxRlimits)
         from rlimits in Gen.ListOf(Rlimit, rlimitCount)
+        from cgroupCount in Gen.Choose(0, PlanConstants.MaxCgroupFiles)
+        from cgroupFiles in Gen.ListOf(Text, cgroupCount)
         select new LaunchPlan
         {
             Flags = (PlanFlags)flags,
@@ -92,6 +94,7 @@ internal static class PlanGenerators
             Environment = [.. environment],
             Mounts = [.. mounts],
             ResourceLimits = [.. rlimits],
+            CgroupProcsFiles = [.. cgroupFiles],
         };
 
     private const MountFlags MountFlagsAll = MountFlags.ReadOnly | MountFlags.Recursive | MountFlags.NoSuid

@@ -57,6 +57,7 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
         ["SBX_EXIT_MAGIC"] = PlanConstants.ExitMagic,
         ["SBX_MAX_MOUNT_OPS"] = PlanConstants.MaxMountOps,
         ["SBX_MAX_RLIMITS"] = PlanConstants.MaxRlimits,
+        ["SBX_MAX_CGROUP_FILES"] = PlanConstants.MaxCgroupFiles,
         ["SBX_DETAIL_SIZE"] = PlanConstants.DetailSize,
     };
 

@@ -329,7 +329,7 @@ public sealed class PlanWireFormatTests
         var wrongMagic = (byte[])block.Clone();
         wrongMagic[0] ^= 0xFF;
         var wrongVersion = (byte[])block.Clone();
-        wrongVersion[4] = 2;
+        wrongVersion[4] = (byte)(PlanConstants.PlanVersion + 1);
 
         Assert.Throws<FormatException>(() => PlanReader.Read(wrongMagic));
         Assert.Throws<FormatException>(() => PlanReader.Read(wrongVersion));

@@ -51,7 +51,8 @@ internal static class V1CpuacctController
         {
             return (total, 0);
         }
-        long system = (long)Math.Round((double)total * sampledSystem / (sampledUser + sampledSystem), MidpointRounding.AwayFromZero);
+        // Exact integer arithmetic: a double loses precision near 2^53 and could round system above total.
+        long system = (long)((Int128)total * sampledSystem / ((Int128)sampledUser + sampledSystem));
         return (total - system, system);
     }
 
