@@ -22,12 +22,19 @@ internal static class RunCommand
         var shareNet = new Option<bool>("--share-net") { Description = "Share the host's network (opt out of the loopback-only network namespace)." };
         var writableRoot = new Option<bool>("--writable-root") { Description = "Keep the root tmpfs writable (opt out of the read-only root)." };
         var user = new Option<string?>("--user") { Description = "UID[:GID] of the program inside the sandbox (default 1000:1000)." };
+        var memory = new Option<string?>("--memory") { Description = "Memory limit, e.g. 64m (cgroup; swap off)." };
+        var pids = new Option<long?>("--pids") { Description = "Limit on processes and threads (cgroup pids.max)." };
+        var cpuTime = new Option<string?>("--cpu-time") { Description = "CPU-time limit over all threads and processes, e.g. 1s." };
+        var cpus = new Option<double?>("--cpus") { Description = "CPU bandwidth in CPUs, e.g. 0.5." };
+        var fileSize = new Option<string?>("--file-size") { Description = "Largest file the program may write (RLIMIT_FSIZE), e.g. 10m." };
+        var rlimitFallback = new Option<bool>("--rlimit-fallback") { Description = "Where cgroups are unavailable, enforce memory and CPU time with rlimits instead of failing." };
         var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
 
         var run = new Command("run", "Run a command in a sandbox on the default root file system.")
         {
-            hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user, resultJson, command,
+            hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
+            memory, pids, cpuTime, cpus, fileSize, rlimitFallback, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
@@ -73,6 +80,24 @@ internal static class RunCommand
                 if (ValueParsers.TryParseDuration(wt, out var limit)) spec = spec.WithWallTimeLimit(limit);
                 else problems.Add($"--wall-time '{wt}' is not a duration (e.g. 2s, 500ms, 1m).");
             }
+            if (parse.GetValue(memory) is { } m)
+            {
+                if (ValueParsers.TryParseSize(m, out long bytes)) spec = spec.WithMemoryLimit(bytes);
+                else problems.Add($"--memory '{m}' is not a size (e.g. 64m).");
+            }
+            if (parse.GetValue(pids) is { } p) spec = spec.WithProcessLimit(p);
+            if (parse.GetValue(cpuTime) is { } ct)
+            {
+                if (ValueParsers.TryParseDuration(ct, out var limit)) spec = spec.WithCpuTimeLimit(limit);
+                else problems.Add($"--cpu-time '{ct}' is not a duration (e.g. 1s, 500ms).");
+            }
+            if (parse.GetValue(cpus) is { } c) spec = spec.WithCpuQuota(c);
+            if (parse.GetValue(fileSize) is { } fs)
+            {
+                if (ValueParsers.TryParseSize(fs, out long bytes)) spec = spec.WithFileSizeLimit((ulong)bytes);
+                else problems.Add($"--file-size '{fs}' is not a size (e.g. 10m).");
+            }
+            if (parse.GetValue(rlimitFallback)) spec = spec.WithRlimitFallback();
             if (parse.GetValue(shareNet)) spec = spec.WithSharedNetwork();
             if (parse.GetValue(writableRoot)) spec = spec.WithWritableRoot();
             if (parse.GetValue(user) is { } u)
@@ -93,6 +118,10 @@ internal static class RunCommand
                     await File.WriteAllTextAsync(path, JsonSerializer.Serialize(ResultJson.From(result), ResultJson.Options), CancellationToken.None);
                 if (result.Outcome == SandboxOutcome.TimedOut)
                     Console.Error.WriteLine($"sandbox: wall-time limit of {spec.WallTimeLimit} exceeded; the sandbox was killed.");
+                else if (result.Outcome == SandboxOutcome.CpuTimeLimitExceeded)
+                    Console.Error.WriteLine($"sandbox: CPU-time limit of {spec.CpuTimeLimit} exceeded; the sandbox was killed.");
+                else if (result.Outcome == SandboxOutcome.MemoryLimitExceeded)
+                    Console.Error.WriteLine($"sandbox: memory limit of {spec.MemoryLimitBytes} bytes exceeded; the OOM killer ended it.");
                 return result.ShellExitCode;
             }
             catch (SandboxValidationException e)

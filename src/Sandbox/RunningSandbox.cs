@@ -14,6 +14,7 @@ namespace Sandbox;
 public sealed class RunningSandbox : IAsyncDisposable
 {
     private const int SigKill = 9;
+    private const int SigXcpu = 24;
 
     private readonly SandboxRunner _runner;
     private readonly PidfdHandle _process;
@@ -21,13 +22,17 @@ public sealed class RunningSandbox : IAsyncDisposable
     private readonly long _started;
     private readonly Task _exited;
     private readonly Timer? _wallTimer;
+    private readonly Timer? _cpuTimer;
+    private readonly Cgroups.ISandboxCgroup? _cgroup;
+    private readonly System.Collections.Immutable.ImmutableArray<EnforcedLimit> _enforced;
+    private int _cgroupReleased;
     private readonly Lock _gate = new();
     private long _exitedAt;
     private KillReason _killReason;
     private SandboxResult? _result;
     private bool _disposed;
 
-    internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, int pid,
+    internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, Cgroups.SandboxCgroups.Assignment limits, int pid,
         PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report)
     {
         _runner = runner;
@@ -37,6 +42,8 @@ public sealed class RunningSandbox : IAsyncDisposable
         _process = process;
         _started = started;
         _report = report;
+        _cgroup = limits.Cgroup;
+        _enforced = limits.Enforced;
         StandardInput = stdin;
         StandardOutput = stdout;
         StandardError = stderr;
@@ -48,12 +55,32 @@ public sealed class RunningSandbox : IAsyncDisposable
             var due = limit - Stopwatch.GetElapsedTime(started);
             _wallTimer = new Timer(_ => Kill(KillReason.TimedOut), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
         }
+        if (spec.CpuTimeLimit is { } cpuLimit && _cgroup is { } cgroup)
+        {
+            var interval = Cgroups.SandboxCgroups.CpuTimePollInterval;
+            _cpuTimer = new Timer(_ => CheckCpuTime(cgroup, cpuLimit), null, interval, interval);
+        }
+    }
+
+    private void CheckCpuTime(Cgroups.ISandboxCgroup cgroup, TimeSpan limit)
+    {
+        if (_exited.IsCompleted) return;
+        try
+        {
+            if (cgroup.ReadCpuTime() >= limit)
+                Kill(KillReason.CpuTimeExceeded);
+        }
+        catch (SandboxException)
+        {
+            // The cgroup is going away with the sandbox; the final accounting reads what is left.
+        }
     }
 
     private enum KillReason
     {
         None,
         TimedOut,
+        CpuTimeExceeded,
         Killed,
         Cancelled,
         Disposed,
@@ -93,11 +120,14 @@ public sealed class RunningSandbox : IAsyncDisposable
             Kill(KillReason.Cancelled);
             await _exited.ConfigureAwait(false);
             Collect();
+            await ReleaseCgroupAsync().ConfigureAwait(false);
             throw new OperationCanceledException(
                 $"The sandbox running '{Spec.Program}' (pid {Pid}) was cancelled; it and every process in it have been killed.",
                 cancellationToken);
         }
-        return Collect();
+        var result = Collect();
+        await ReleaseCgroupAsync().ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>Kills every process in the sandbox and waits until they are gone.</summary>
@@ -128,12 +158,15 @@ public sealed class RunningSandbox : IAsyncDisposable
     {
         if (_wallTimer is not null)
             await _wallTimer.DisposeAsync().ConfigureAwait(false);
+        if (_cpuTimer is not null)
+            await _cpuTimer.DisposeAsync().ConfigureAwait(false);
         if (!_exited.IsCompleted)
         {
             Kill(KillReason.Disposed);
             await _exited.ConfigureAwait(false);
         }
         Collect();
+        await ReleaseCgroupAsync().ConfigureAwait(false);
         lock (_gate)
         {
             if (_disposed) return;
@@ -156,7 +189,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         }
     }
 
-    /// <summary>Reaps init (once) and turns its exit report into the result.</summary>
+    /// <summary>Reaps init (once) and turns its exit report and the cgroup's accounting into the result.</summary>
     private SandboxResult Collect()
     {
         lock (_gate)
@@ -164,15 +197,55 @@ public sealed class RunningSandbox : IAsyncDisposable
             if (_result is not null) return _result;
             var init = Reap();
             var report = ReadExitReport();
+            var usage = ReadUsage(report);
             var wallTime = Stopwatch.GetElapsedTime(_started, Volatile.Read(ref _exitedAt) is var at and > 0 ? at : Stopwatch.GetTimestamp());
-            _result = _killReason switch
+            var status = report is { } r ? WaitStatus.FromWaitStatusWord(r.WaitStatus) : (WaitStatus?)null;
+            _result = (_killReason switch
             {
                 KillReason.TimedOut => Result(SandboxOutcome.TimedOut, null, SigKill, wallTime),
-                _ when report is { } status => FromStatus(status, wallTime),
+                KillReason.CpuTimeExceeded => Result(SandboxOutcome.CpuTimeLimitExceeded, null, SigKill, wallTime),
+                _ when Spec.CpuTimeLimit is { } cpuLimit && (status?.Signal ?? init.Signal) is { } killer
+                       && (killer == SigXcpu || (killer == SigKill && usage.CpuTime >= cpuLimit))
+                    => Result(SandboxOutcome.CpuTimeLimitExceeded, null, status?.Signal ?? init.Signal, wallTime),
+                _ when usage.OomKilled => Result(SandboxOutcome.MemoryLimitExceeded, status?.ExitCode, status?.Signal ?? (status is null ? SigKill : null), wallTime),
+                _ when status is { } s => FromStatus(s, wallTime),
                 KillReason.None => FromStatus(init, wallTime),
                 _ => Result(SandboxOutcome.Signaled, null, SigKill, wallTime),
-            };
+            }) with { Usage = usage, Enforced = _enforced };
             return _result;
+        }
+    }
+
+    private ResourceUsage ReadUsage(ExitReportRecord? report)
+    {
+        if (_cgroup is not null)
+        {
+            try
+            {
+                return Cgroups.SandboxCgroups.ToUsage(_cgroup.ReadUsage());
+            }
+            catch (SandboxException)
+            {
+                // Fall back to what init measured.
+            }
+        }
+        if (report is not { } r) return ResourceUsage.None;
+        var user = TimeSpan.FromMicroseconds(r.UserMicroseconds);
+        var system = TimeSpan.FromMicroseconds(r.SystemMicroseconds);
+        return new ResourceUsage(user + system, user, system, r.MaxRssKib * 1024, MemorySource.RusageMaxRss, false, null, CpuTimeSource.Rusage);
+    }
+
+    private async Task ReleaseCgroupAsync()
+    {
+        if (_cgroup is null || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
+        try
+        {
+            await _cgroup.KillAsync().ConfigureAwait(false);
+            await _cgroup.RemoveAsync().ConfigureAwait(false);
+        }
+        catch (SandboxException)
+        {
+            // Left for the stale sweep of the next host start; the result is already complete.
         }
     }
 
@@ -197,12 +270,12 @@ public sealed class RunningSandbox : IAsyncDisposable
         return status;
     }
 
-    private WaitStatus? ReadExitReport()
+    private ExitReportRecord? ReadExitReport()
     {
         Span<byte> buffer = stackalloc byte[Unsafe.SizeOf<ExitReportRecord>()];
         int n = _runner.Syscalls.ReadAvailable(_report, buffer);
         if (n != buffer.Length) return null;
         var record = MemoryMarshal.Read<ExitReportRecord>(buffer);
-        return record.Magic == PlanConstants.ExitMagic ? WaitStatus.FromWaitStatusWord(record.WaitStatus) : null;
+        return record.Magic == PlanConstants.ExitMagic ? record : null;
     }
 }

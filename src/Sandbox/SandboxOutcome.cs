@@ -11,4 +11,8 @@ public enum SandboxOutcome
     Signaled,
     /// <summary>The wall-clock limit passed and the whole sandbox was killed.</summary>
     TimedOut,
+    /// <summary>The CPU-time limit (all threads of all processes) was reached and the whole sandbox was killed.</summary>
+    CpuTimeLimitExceeded,
+    /// <summary>The kernel's OOM killer killed a process of the sandbox at its memory limit.</summary>
+    MemoryLimitExceeded,
 }

@@ -17,6 +17,12 @@ public sealed record SandboxResult(
     CapturedOutput StandardError,
     AppliedIsolation Isolation)
 {
+    /// <summary>CPU time, peak memory and OOM kills, each with its source.</summary>
+    public ResourceUsage Usage { get; init; } = ResourceUsage.None;
+
+    /// <summary>Every limit that was enforced, and by which mechanism.</summary>
+    public System.Collections.Immutable.ImmutableArray<EnforcedLimit> Enforced { get; init; } = [];
+
     /// <summary>True when the outcome is <see cref="SandboxOutcome.Ok"/>.</summary>
     public bool IsSuccess => Outcome == SandboxOutcome.Ok;
 

@@ -20,6 +20,7 @@ public sealed class SandboxRunner
     private readonly Lazy<LauncherThread> _launcher;
     private readonly Lazy<PidfdExitWatcher> _exitWatcher;
     private readonly Lazy<SafeFileHandle> _init;
+    private readonly Cgroups.SandboxCgroups _cgroups;
 
     internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
     {
@@ -28,6 +29,7 @@ public sealed class SandboxRunner
         _launcher = new Lazy<LauncherThread>(() => new LauncherThread(syscalls));
         _exitWatcher = new Lazy<PidfdExitWatcher>(() => new PidfdExitWatcher());
         _init = new Lazy<SafeFileHandle>(() => OpenInit(initExecutablePath ?? InitExecutablePath));
+        _cgroups = new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId);
     }
 
     /// <summary>The runner every <see cref="SandboxSpec.RunAsync"/> and <see cref="SandboxSpec.StartAsync"/> uses.</summary>
@@ -77,8 +79,15 @@ public sealed class SandboxRunner
         if (problems.Count > 0)
             throw new SandboxValidationException(problems);
         var (plan, isolation) = new LaunchPlanner(_fileSystem).Plan(spec, euid, _syscalls.EffectiveGroupId);
+        var limits = _cgroups.Assign(spec);
+        plan = plan with
+        {
+            ResourceLimits = plan.ResourceLimits.AddRange(limits.ResourceLimits),
+            CgroupProcsFiles = limits.Cgroup is { } cgroup ? [.. cgroup.ProcsFiles] : [],
+        };
 
         var childEnds = new List<SafeFileHandle>();
+        bool started = false;
         SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null;
         try
         {
@@ -104,17 +113,18 @@ public sealed class SandboxRunner
                 InitFd = (int)_init.Value.DangerousGetHandle(),
             };
 
-            long started = Stopwatch.GetTimestamp();
+            long startedAt = Stopwatch.GetTimestamp();
             var launched = await _launcher.Value.LaunchAsync(PlanWriter.Write(plan)).ConfigureAwait(false);
             foreach (var end in childEnds) end.Dispose();
             childEnds.Clear();
             if (launched.Error is { } error)
                 throw SetupFailures.From(error, plan);
 
-            var running = new RunningSandbox(this, spec, isolation, launched.Pid, launched.Process!, started,
+            var running = new RunningSandbox(this, spec, isolation, limits, launched.Pid, launched.Process!, startedAt,
                 ToStream(ref stdinHost, PipeDirection.Out), ToStream(ref stdoutHost, PipeDirection.In),
                 ToStream(ref stderrHost, PipeDirection.In), reportHost!);
             reportHost = null;
+            started = true;
             if (cancellationToken.IsCancellationRequested)
             {
                 await running.DisposeAsync().ConfigureAwait(false);
@@ -124,6 +134,8 @@ public sealed class SandboxRunner
         }
         finally
         {
+            if (!started && limits.Cgroup is { } unused)
+                await unused.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (var end in childEnds) end.Dispose();
             stdinHost?.Dispose();
             stdoutHost?.Dispose();

@@ -53,6 +53,8 @@ public sealed partial record SandboxSpec
         Check(!hostIsRoot || (HostIdentity.Uid != uint.MaxValue && HostIdentity.Gid != uint.MaxValue), $"HostIdentity {HostIdentity} is not a valid id pair.");
         Check(!(InheritStandardStreams && StandardInput is not null), "StandardInput is set together with inherited standard streams: choose one.");
 
+        ValidateLimits(problems);
+
         var targets = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mount in Mounts)
         {

@@ -29,6 +29,13 @@ public sealed class SandboxSpecTests
         { "WithInheritedStandardStreams", s => s.WithInheritedStandardStreams(), s => s.InheritStandardStreams },
         { "WithSetupTimeout", s => s.WithSetupTimeout(TimeSpan.FromSeconds(1)), s => s.SetupTimeout },
         { "WithOpenFilesLimit", s => s.WithOpenFilesLimit(3), s => s.OpenFilesLimit },
+        { "WithMemoryLimit", s => s.WithMemoryLimit(64 << 20), s => s.MemoryLimitBytes },
+        { "WithProcessLimit", s => s.WithProcessLimit(16), s => s.ProcessLimit },
+        { "WithCpuTimeLimit", s => s.WithCpuTimeLimit(TimeSpan.FromSeconds(1)), s => s.CpuTimeLimit },
+        { "WithCpuQuota", s => s.WithCpuQuota(0.5), s => s.CpuQuota },
+        { "WithFileSizeLimit", s => s.WithFileSizeLimit(1024), s => s.FileSizeLimitBytes },
+        { "WithStackLimit", s => s.WithStackLimit(1 << 20), s => s.StackLimitBytes },
+        { "WithRlimitFallback", s => s.WithRlimitFallback(), s => s.AllowRlimitFallback },
     };
 
     [Theory]

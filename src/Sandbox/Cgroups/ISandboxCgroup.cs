@@ -34,6 +34,9 @@ internal interface ISandboxCgroup
     /// <summary>CPU, memory, OOM and pids accounting as the kernel reports it now.</summary>
     CgroupUsage ReadUsage();
 
+    /// <summary>The CPU time of every process and thread so far (the CPU controller alone: cheap enough to poll).</summary>
+    TimeSpan? ReadCpuTime();
+
     /// <summary>
     /// Kills every process in the cgroup, including ones forking while it runs (v2 cgroup.kill; v1 freeze, SIGKILL each
     /// pid, thaw, until empty), and waits until the cgroup is empty.

@@ -54,6 +54,11 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public bool IsPopulated() => ReadProcesses().Count > 0;
 
+    public TimeSpan? ReadCpuTime() =>
+        DirectoryOf(V1CpuacctController.Name) is { } cpuacct
+            ? V1CpuacctController.ReadUsage(_fileSystem, cpuacct, CgroupUsage.Empty).CpuTime
+            : null;
+
     public CgroupUsage ReadUsage()
     {
         CgroupUsage usage = CgroupUsage.Empty;

@@ -45,6 +45,8 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
             ? CgroupEvents.Parse(events).Populated
             : ReadProcesses().Count > 0;
 
+    public TimeSpan? ReadCpuTime() => V2CpuController.ReadUsage(_fileSystem, Directory, CgroupUsage.Empty).CpuTime;
+
     public CgroupUsage ReadUsage()
     {
         CgroupUsage usage = CgroupUsage.Empty;

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Sandbox.Launch;
+
+namespace Sandbox.Cgroups;
+
+/// <summary>
+/// The runner's use of cgroups: detects the host's layout once, sweeps cgroups left by dead hosts, and gives
+/// each sandbox that asks for limits its own cgroup — or, where cgroups cannot be used and the spec allows
+/// it, the rlimits that approximate them. Says exactly what was enforced and how.
+/// </summary>
+internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId)
+{
+    private const uint RlimitCpu = 0, RlimitFsize = 1, RlimitStack = 3, RlimitAs = 9;
+
+    private readonly Lazy<(ICgroupDriver? Driver, CgroupLayout Layout)> _driver = new(() =>
+    {
+        var layout = CgroupLayoutDetector.Detect(fileSystem, effectiveUserId);
+        if (!layout.IsUsable) return (null, layout);
+        var driver = CgroupDriverFactory.Create(layout, fileSystem);
+        _ = driver.RemoveStaleAsync();
+        return (driver, layout);
+    });
+
+    private long _next;
+
+    /// <summary>What a sandbox gets: its cgroup (if any), the rlimits to add, and what is enforced.</summary>
+    public sealed record Assignment(ISandboxCgroup? Cgroup, ImmutableArray<ResourceLimit> ResourceLimits, ImmutableArray<EnforcedLimit> Enforced);
+
+    public Assignment Assign(SandboxSpec spec)
+    {
+        var rlimits = ImmutableArray.CreateBuilder<ResourceLimit>();
+        var enforced = ImmutableArray.CreateBuilder<EnforcedLimit>();
+        if (spec.FileSizeLimitBytes is { } fsize)
+            Rlimit(RlimitFsize, fsize, "file size");
+        if (spec.StackLimitBytes is { } stack)
+            Rlimit(RlimitStack, stack, "stack");
+
+        if (!spec.NeedsCgroup)
+            return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
+
+        var (driver, layout) = _driver.Value;
+        if (driver is null)
+        {
+            if (!spec.AllowRlimitFallback)
+                throw new SandboxUnsupportedException(
+                    "cgroups for the limits this sandbox asks for (" + string.Join(", ", Requested(spec)) + ")",
+                    string.Join(" ", layout.Problems.Select(p => p.What + (p.Fix is null ? "" : " " + p.Fix))) +
+                    " Or allow rlimits instead with WithRlimitFallback() (--rlimit-fallback): memory becomes RLIMIT_AS and CPU time RLIMIT_CPU per process; a process limit and a CPU quota are then not enforced.");
+            if (spec.MemoryLimitBytes is { } memory)
+                Rlimit(RlimitAs, (ulong)memory, "memory (address space, per process)");
+            if (spec.CpuTimeLimit is { } cpu)
+            {
+                // SIGXCPU at the limit, SIGKILL a second later if the program ignores it.
+                ulong seconds = (ulong)Math.Ceiling(cpu.TotalSeconds);
+                rlimits.Add(new ResourceLimit(RlimitCpu, seconds, seconds + 1));
+                enforced.Add(new EnforcedLimit("CPU time (whole seconds, per process)", string.Create(CultureInfo.InvariantCulture, $"rlimit {RlimitCpu}={seconds}")));
+            }
+            return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
+        }
+
+        var limits = new CgroupLimits
+        {
+            MemoryBytes = spec.MemoryLimitBytes,
+            MaxProcesses = spec.ProcessLimit,
+            CpuQuota = spec.CpuQuota is { } cpus ? Cgroups.CpuQuota.FromCpus(cpus) : null,
+        };
+        string id = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}.{Interlocked.Increment(ref _next)}");
+        var cgroup = driver.Create(id, limits);
+        foreach (var e in cgroup.Enforced)
+            enforced.Add(new EnforcedLimit(e.Limit, e.Mechanism));
+        if (spec.CpuTimeLimit is { } limit)
+            enforced.Add(new EnforcedLimit("cpu time", $"cgroup v{cgroup.Version} CPU usage polled every {CpuTimePollInterval.TotalMilliseconds:0} ms, limit {limit.TotalMilliseconds:0} ms"));
+        return new Assignment(cgroup, rlimits.ToImmutable(), enforced.ToImmutable());
+
+        void Rlimit(uint resource, ulong value, string what)
+        {
+            rlimits.Add(new ResourceLimit(resource, value, value));
+            enforced.Add(new EnforcedLimit(what, string.Create(CultureInfo.InvariantCulture, $"rlimit {resource}={value}")));
+        }
+    }
+
+    /// <summary>How often a CPU-time limit is checked against the cgroup's usage.</summary>
+    public static TimeSpan CpuTimePollInterval { get; } = TimeSpan.FromMilliseconds(10);
+
+    private static IEnumerable<string> Requested(SandboxSpec spec)
+    {
+        if (spec.MemoryLimitBytes is not null) yield return "memory";
+        if (spec.ProcessLimit is not null) yield return "processes";
+        if (spec.CpuTimeLimit is not null) yield return "CPU time";
+        if (spec.CpuQuota is not null) yield return "CPU quota";
+    }
+
+    /// <summary>The cgroup's accounting as the public <see cref="ResourceUsage"/>.</summary>
+    public static ResourceUsage ToUsage(CgroupUsage usage) => new(
+        usage.CpuTime ?? TimeSpan.Zero,
+        usage.UserCpuTime ?? TimeSpan.Zero,
+        usage.SystemCpuTime ?? TimeSpan.Zero,
+        usage.PeakMemoryBytes,
+        usage.PeakMemorySource switch
+        {
+            PeakMemorySource.CgroupV2MemoryPeak => MemorySource.CgroupV2MemoryPeak,
+            PeakMemorySource.CgroupV1MaxUsageInBytes => MemorySource.CgroupV1MaxUsage,
+            _ => MemorySource.None,
+        },
+        usage.OomKills is > 0,
+        usage.PeakProcesses,
+        usage.CpuTime is null ? CpuTimeSource.None : CpuTimeSource.Cgroup);
+}
