@@ -21,8 +21,8 @@ public sealed class RunningSandbox : IAsyncDisposable
     private readonly SafeFileHandle _report;
     private readonly long _started;
     private readonly Task _exited;
-    private readonly Timer? _wallTimer;
-    private readonly Timer? _cpuTimer;
+    private readonly IDisposable? _wallTimer;
+    private readonly IDisposable? _cpuTimer;
     private readonly Cgroups.ISandboxCgroup? _cgroup;
     private readonly System.Collections.Immutable.ImmutableArray<EnforcedLimit> _enforced;
     private int _cgroupReleased;
@@ -52,27 +52,27 @@ public sealed class RunningSandbox : IAsyncDisposable
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (spec.WallTimeLimit is { } limit)
         {
-            var due = limit - Stopwatch.GetElapsedTime(started);
-            _wallTimer = new Timer(_ => Kill(KillReason.TimedOut), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+            long due = started + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+            _wallTimer = LimitClock.Shared.At(due, () => Kill(KillReason.TimedOut));
         }
         if (spec.CpuTimeLimit is { } cpuLimit && _cgroup is { } cgroup)
-        {
-            var interval = Cgroups.SandboxCgroups.CpuTimePollInterval;
-            _cpuTimer = new Timer(_ => CheckCpuTime(cgroup, cpuLimit), null, interval, interval);
-        }
+            _cpuTimer = LimitClock.Shared.Every(Cgroups.SandboxCgroups.CpuTimePollInterval, () => CheckCpuTime(cgroup, cpuLimit));
     }
 
-    private void CheckCpuTime(Cgroups.ISandboxCgroup cgroup, TimeSpan limit)
+    /// <summary>Kills the sandbox once its cgroup has used the CPU-time limit; false stops the polling.</summary>
+    private bool CheckCpuTime(Cgroups.ISandboxCgroup cgroup, TimeSpan limit)
     {
-        if (_exited.IsCompleted) return;
+        if (_exited.IsCompleted) return false;
         try
         {
-            if (cgroup.ReadCpuTime() >= limit)
-                Kill(KillReason.CpuTimeExceeded);
+            if (cgroup.ReadCpuTime() < limit) return true;
+            Kill(KillReason.CpuTimeExceeded);
+            return false;
         }
         catch (SandboxException)
         {
             // The cgroup is going away with the sandbox; the final accounting reads what is left.
+            return false;
         }
     }
 
@@ -156,10 +156,8 @@ public sealed class RunningSandbox : IAsyncDisposable
     /// <summary>Kills whatever is still running, reaps it and releases every handle.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_wallTimer is not null)
-            await _wallTimer.DisposeAsync().ConfigureAwait(false);
-        if (_cpuTimer is not null)
-            await _cpuTimer.DisposeAsync().ConfigureAwait(false);
+        _wallTimer?.Dispose();
+        _cpuTimer?.Dispose();
         if (!_exited.IsCompleted)
         {
             Kill(KillReason.Disposed);

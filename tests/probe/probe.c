@@ -20,6 +20,22 @@
  *   probe spew BYTES          writes BYTES bytes ('x') to standard output
  *   probe echo                copies standard input to standard output line by line, as "echo: LINE"
  *   probe mountinfo           /proc/self/mountinfo
+ *   probe hog MIB             maps MIB MiB, touches every page, prints "done" (under a smaller memory limit the
+ *                             OOM killer ends it first)
+ *   probe touch MIB           maps exactly MIB MiB, touches every page, prints "touched=MIB" and exits 0
+ *   probe spin SECONDS        busy loop until this process has used SECONDS (a decimal) of CPU time, then prints
+ *                             "spun"; 0 spins forever
+ *   probe spin-threads N      starts N threads that each spin forever (the main thread waits)
+ *   probe forkbomb ...        every process forks until fork fails, and keeps its children alive; the first
+ *                             process then prints "forked=N" (its own children) and "error=ERRNO", waits 500 ms
+ *                             and exits 0; any arguments are ignored (a marker, see fork-sleepers). Run it only
+ *                             under a process limit
+ *   probe cpu-burn MS         a fixed amount of work (MS x BURN_ITERATIONS_PER_MS iterations, about MS ms of CPU
+ *                             here), then its own getrusage: "user_us=", "sys_us=", "cpu_us="
+ *   probe write-bytes PATH N [ignore-xfsz]
+ *                             writes N bytes to PATH (created or truncated) in 4 KiB chunks; prints "wrote=K"
+ *                             and "ok" or the errno's name (EFBIG, ...); beyond RLIMIT_FSIZE SIGXFSZ kills it
+ *                             unless ignore-xfsz is given
  *
  * Every line goes to standard output; usage errors go to standard error with exit status 64.
  * The probe is linked statically so that it runs on any sandbox root.
@@ -29,11 +45,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define USAGE_ERROR 64
@@ -238,11 +259,156 @@ static int cmd_echo(void)
     return 0;
 }
 
+/* Maps MIB MiB of anonymous memory and writes to every page of it; NULL if the mapping fails. */
+static char *touch_pages(long mib)
+{
+    size_t bytes = (size_t)mib << 20;
+    if (bytes == 0) return NULL;
+    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t offset = 0; offset < bytes; offset += (size_t)page)
+        p[offset] = 1;
+    return p;
+}
+
+static int cmd_hog(long mib)
+{
+    if (!touch_pages(mib)) return fail("mmap");
+    puts("done");
+    return 0;
+}
+
+static int cmd_touch(long mib)
+{
+    if (!touch_pages(mib)) return fail("mmap");
+    printf("touched=%ld\n", mib);
+    return 0;
+}
+
+static double process_cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Work the compiler cannot remove. */
+static volatile unsigned long long sink;
+
+static void burn(unsigned long long iterations)
+{
+    unsigned long long x = sink | 1;
+    for (unsigned long long i = 0; i < iterations; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if ((i & 0xffff) == 0) sink = x;
+    }
+    sink = x;
+}
+
+static int cmd_spin(double seconds)
+{
+    for (;;) {
+        burn(100000);
+        if (seconds > 0 && process_cpu_seconds() >= seconds) break;
+    }
+    puts("spun");
+    return 0;
+}
+
+static void *spin_forever(void *unused)
+{
+    (void)unused;
+    for (;;) burn(1u << 30);
+    return NULL;
+}
+
+static int cmd_spin_threads(int count)
+{
+    for (int i = 0; i < count; i++) {
+        pthread_t thread;
+        int error = pthread_create(&thread, NULL, spin_forever, NULL);
+        if (error) {
+            errno = error;
+            return fail("pthread_create");
+        }
+    }
+    for (;;) pause();
+}
+
+static int cmd_forkbomb(void)
+{
+    pid_t first = getpid();
+    int forked = 0, error = 0;
+    for (;;) {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child < 0) {
+            error = errno;
+            break;
+        }
+        if (child == 0) {
+            forked = 0; /* the child forks on, counting its own children */
+            continue;
+        }
+        forked++;
+    }
+    if (getpid() != first)
+        for (;;) pause();
+    printf("forked=%d\nerror=%s\n", forked, errno_name(error));
+    fflush(stdout);
+    usleep(500000);
+    return 0;
+}
+
+/* A fixed amount of work per "millisecond": about 1 ms of CPU on the machine the tests were written on. */
+#define BURN_ITERATIONS_PER_MS 600000ULL
+
+static int cmd_cpu_burn(long ms)
+{
+    burn((unsigned long long)ms * BURN_ITERATIONS_PER_MS);
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) < 0) return fail("getrusage");
+    long long user = (long long)usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec;
+    long long sys = (long long)usage.ru_stime.tv_sec * 1000000 + usage.ru_stime.tv_usec;
+    printf("user_us=%lld\nsys_us=%lld\ncpu_us=%lld\n", user, sys, user + sys);
+    return 0;
+}
+
+static int cmd_write_bytes(const char *path, long long bytes, int ignore_xfsz)
+{
+    if (ignore_xfsz) signal(SIGXFSZ, SIG_IGN);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        puts(errno_name(errno));
+        return 0;
+    }
+    char block[4096];
+    memset(block, 'w', sizeof block);
+    long long written = 0;
+    int error = 0;
+    while (written < bytes) {
+        size_t n = bytes - written < (long long)sizeof block ? (size_t)(bytes - written) : sizeof block;
+        ssize_t w = write(fd, block, n);
+        if (w < 0) {
+            error = errno;
+            break;
+        }
+        written += w;
+    }
+    close(fd);
+    printf("wrote=%lld\n%s\n", written, error ? errno_name(error) : "ok");
+    return 0;
+}
+
 static int usage(void)
 {
     fputs("usage: probe hostname | ids | status | pid | pids | netdevs | fds | env | write PATH | exists PATH\n"
           "             | exit N | kill-self SIG | fork-sleepers N [MARKER...] | sleep SECONDS | spew BYTES\n"
-          "             | echo | mountinfo\n",
+          "             | echo | mountinfo | hog MIB | touch MIB | spin SECONDS | spin-threads N | forkbomb\n"
+          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz]\n",
           stderr);
     return USAGE_ERROR;
 }
@@ -262,6 +428,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "env")) return cmd_env();
     if (!strcmp(cmd, "echo")) return cmd_echo();
     if (!strcmp(cmd, "mountinfo")) return copy_file("/proc/self/mountinfo");
+    if (!strcmp(cmd, "forkbomb")) return cmd_forkbomb();
     if (!arg) return usage();
     if (!strcmp(cmd, "write")) return cmd_write(arg);
     if (!strcmp(cmd, "exists")) return cmd_exists(arg);
@@ -270,5 +437,12 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "fork-sleepers")) return cmd_fork_sleepers(atoi(arg));
     if (!strcmp(cmd, "sleep")) return cmd_sleep((unsigned)atoi(arg));
     if (!strcmp(cmd, "spew")) return cmd_spew(atoll(arg));
+    if (!strcmp(cmd, "hog")) return cmd_hog(atol(arg));
+    if (!strcmp(cmd, "touch")) return cmd_touch(atol(arg));
+    if (!strcmp(cmd, "spin")) return cmd_spin(strtod(arg, NULL));
+    if (!strcmp(cmd, "spin-threads")) return cmd_spin_threads(atoi(arg));
+    if (!strcmp(cmd, "cpu-burn")) return cmd_cpu_burn(atol(arg));
+    if (!strcmp(cmd, "write-bytes") && argc > 3)
+        return cmd_write_bytes(arg, atoll(argv[3]), argc > 4 && !strcmp(argv[4], "ignore-xfsz"));
     return usage();
 }

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Sandbox.IntegrationTests.Limits;
+
+/// <summary>
+/// The sandbox cgroups on this machine's cgroup v1 hierarchies, seen from outside: directories named
+/// <c>sandbox-PIDNS-PID-STARTTIME-ID</c> whose PID is this test process.
+/// </summary>
+internal static partial class SandboxCgroupDirectories
+{
+    /// <summary>The hierarchies a sandbox cgroup is made in (the driver's default v1 controllers).</summary>
+    public static readonly string[] Hierarchies = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+
+    private const string Root = "/sys/fs/cgroup";
+
+    /// <summary>Whether this machine has the v1 memory hierarchy (so peak memory is memory.max_usage_in_bytes).</summary>
+    public static bool HostUsesCgroupV1 => Directory.Exists(Path.Combine(Root, "memory"));
+
+    /// <summary>The peak-memory source a sandbox with a cgroup reports on this machine.</summary>
+    public static MemorySource ExpectedMemorySource => HostUsesCgroupV1 ? MemorySource.CgroupV1MaxUsage : MemorySource.CgroupV2MemoryPeak;
+
+    /// <summary>Every sandbox cgroup directory of this process, at most four levels beneath each hierarchy's root.</summary>
+    public static IReadOnlyList<string> OfThisProcess()
+    {
+        var found = new List<string>();
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            MaxRecursionDepth = 4,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.None,
+        };
+        string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        foreach (string hierarchy in Hierarchies)
+        {
+            string root = Path.Combine(Root, hierarchy);
+            if (!Directory.Exists(root)) continue;
+            try
+            {
+                foreach (string directory in Directory.EnumerateDirectories(root, "sandbox-*", options))
+                {
+                    var name = NamePattern().Match(Path.GetFileName(directory));
+                    if (name.Success && name.Groups["pid"].Value == pid)
+                        found.Add(directory);
+                }
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // A cgroup went away while we walked the tree.
+            }
+        }
+        return found;
+    }
+
+    [GeneratedRegex(@"^sandbox-[0-9]+-(?<pid>[0-9]+)-[0-9]+-.+$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}
