@@ -52,4 +52,29 @@ internal static class SandboxCgroupName
         id = parts[3];
         return Format(host, id) == name;
     }
+
+    /// <summary>
+    /// The sandbox cgroups among <paramref name="names"/> whose creating host is gone; names whose owner cannot
+    /// be judged (another PID namespace) go to <paramref name="leftAlone"/>, other names are ignored.
+    /// </summary>
+    public static IEnumerable<string> OwnedByDeadHosts(
+        IEnumerable<string> names, ICgroupFileSystem fileSystem, HostProcessStamp self, ICollection<string> leftAlone)
+    {
+        foreach (string name in names)
+        {
+            if (!TryParse(name, out HostProcessStamp owner, out _))
+            {
+                continue;
+            }
+            switch (owner.IsAlive(fileSystem, self))
+            {
+                case false:
+                    yield return name;
+                    break;
+                case null:
+                    leftAlone.Add(name);
+                    break;
+            }
+        }
+    }
 }

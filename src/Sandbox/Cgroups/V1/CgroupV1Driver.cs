@@ -112,20 +112,8 @@ internal sealed class CgroupV1Driver : ICgroupDriver
         var leftAlone = new SortedSet<string>(StringComparer.Ordinal);
         foreach (CgroupV1Hierarchy hierarchy in _hierarchies.Where(h => h.ParentDirectory is not null))
         {
-            foreach (string name in _fileSystem.ListDirectories(hierarchy.ParentDirectory!))
+            foreach (string name in SandboxCgroupName.OwnedByDeadHosts(_fileSystem.ListDirectories(hierarchy.ParentDirectory!), _fileSystem, _host, leftAlone))
             {
-                if (!SandboxCgroupName.TryParse(name, out HostProcessStamp owner, out _))
-                {
-                    continue;
-                }
-                switch (owner.IsAlive(_fileSystem, _host))
-                {
-                    case true:
-                        continue;
-                    case null:
-                        leftAlone.Add(name);
-                        continue;
-                }
                 if (!byName.TryGetValue(name, out List<CgroupV1Placement>? placements))
                 {
                     byName[name] = placements = [];

@@ -93,20 +93,8 @@ internal sealed class CgroupV2Driver : ICgroupDriver
         var removed = new List<string>();
         var failed = new List<(string, string)>();
         var leftAlone = new List<string>();
-        foreach (string name in _fileSystem.ListDirectories(ParentDirectory))
+        foreach (string name in SandboxCgroupName.OwnedByDeadHosts(_fileSystem.ListDirectories(ParentDirectory), _fileSystem, _host, leftAlone))
         {
-            if (!SandboxCgroupName.TryParse(name, out HostProcessStamp owner, out _))
-            {
-                continue;
-            }
-            switch (owner.IsAlive(_fileSystem, _host))
-            {
-                case true:
-                    continue;
-                case null:
-                    leftAlone.Add(name);
-                    continue;
-            }
             var cgroup = new CgroupV2SandboxCgroup(_fileSystem, CgroupPaths.Join(ParentDirectory, name), [], _killer, _options, _time);
             try
             {
