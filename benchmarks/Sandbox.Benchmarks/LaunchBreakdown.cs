@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Benchmarks.SideBySide;
+using Sandbox.Interop;
+
+namespace Sandbox.Benchmarks;
+
+/// <summary>
+/// Where the time of one <c>RunAsync("/bin/true")</c> goes, for profiling the launch path:
+/// <c>launch-breakdown [--runs N] [--no-variants]</c>. Runs through a private <see cref="SandboxRunner"/> whose system
+/// calls are timed, then repeats with fewer namespaces to show what each costs.
+/// </summary>
+internal static class LaunchBreakdown
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int runs = 300;
+        bool byNamespaces = true;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--no-variants")
+            {
+                byNamespaces = false;
+                continue;
+            }
+            if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out runs) && runs >= 10)
+                continue;
+            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants]").ConfigureAwait(false);
+            return 2;
+        }
+
+        var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
+        var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
+        var spec = SandboxSpec.Command(PeerCommands.Payload);
+
+        for (int i = 0; i < 50; i++)
+            (await runner.RunAsync(spec).ConfigureAwait(false)).EnsureSuccess();
+
+        var firstCpuBefore = CpuUsage.Now();
+        var before = new List<double>();
+        var native = new List<double>();
+        var toReap = new List<double>();
+        var after = new List<double>();
+        var total = new List<double>();
+        var wall = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            syscalls.Reset();
+            long t0 = Stopwatch.GetTimestamp();
+            var result = await runner.RunAsync(spec).ConfigureAwait(false);
+            long t1 = Stopwatch.GetTimestamp();
+            result.EnsureSuccess();
+            before.Add(Us(t0, syscalls.LaunchStart));
+            native.Add(Us(syscalls.LaunchStart, syscalls.LaunchEnd));
+            toReap.Add(Us(syscalls.LaunchEnd, syscalls.FirstReap));
+            after.Add(Us(syscalls.FirstReap, t1));
+            total.Add(Us(t0, t1));
+            wall.Add(result.WallTime.TotalMicroseconds);
+        }
+
+        Console.WriteLine($"RunAsync(/bin/true), default isolation, {runs} runs (µs):");
+        Console.WriteLine($"  {"segment",-62} {"median",8} {"p99",8}");
+        Row("validate + plan + write + pipes + hand-off to launcher thread", before);
+        Row("native sbx_launch: clone .. payload exec'd (error pipe EOF)", native);
+        Row("launch returned .. exit observed and first waitid", toReap);
+        Row("first waitid .. RunAsync returned (reap, report, output)", after);
+        Row("total RunAsync", total);
+        Row("SandboxResult.WallTime (launch start .. exit observed)", wall);
+        var firstCpu = CpuShare.Between(firstCpuBefore, CpuUsage.Now());
+        Console.WriteLine($"CPU during these runs: {firstCpu.OwnPercent:F0}% this process and its children, {firstCpu.KernelPercent:F0}% kernel threads and interrupts, " +
+            $"{firstCpu.OtherPercent:F0}% other processes.");
+
+        if (!byNamespaces)
+            return 0;
+        Console.WriteLine();
+        Console.WriteLine($"By namespaces (host is {(Environment.IsPrivilegedProcess ? "root" : "unprivileged")}), {runs} runs each, interleaved " +
+            "(each round runs every variant once, in a shuffled order); median / p99 µs of RunAsync and of sbx_launch:");
+        SandboxNamespaces[] namespaceSets =
+        [
+            SandboxNamespaces.All,
+            SandboxNamespaces.All & ~SandboxNamespaces.Network,
+            SandboxNamespaces.All & ~SandboxNamespaces.Cgroup,
+            SandboxNamespaces.All & ~SandboxNamespaces.Ipc,
+            SandboxNamespaces.All & ~SandboxNamespaces.Uts,
+            SandboxNamespaces.User | SandboxNamespaces.Pid | SandboxNamespaces.Mount,
+            SandboxNamespaces.Pid | SandboxNamespaces.Mount,
+        ];
+        var variants = namespaceSets.Select(spec.WithNamespaces).Where(v => v.Validate(Environment.IsPrivilegedProcess).Count == 0).ToArray();
+        var totals = variants.ToDictionary(v => v, _ => new List<double>(runs));
+        var launches = variants.ToDictionary(v => v, _ => new List<double>(runs));
+        var random = new Random(20251126);
+        var order = variants.ToArray();
+        for (int i = 0; i < 20; i++)
+            foreach (var variant in order)
+                (await runner.RunAsync(variant).ConfigureAwait(false)).EnsureSuccess();
+        var cpuBefore = CpuUsage.Now();
+        for (int i = 0; i < runs; i++)
+        {
+            random.Shuffle(order);
+            foreach (var variant in order)
+            {
+                syscalls.Reset();
+                long t0 = Stopwatch.GetTimestamp();
+                (await runner.RunAsync(variant).ConfigureAwait(false)).EnsureSuccess();
+                totals[variant].Add(Us(t0, Stopwatch.GetTimestamp()));
+                launches[variant].Add(Us(syscalls.LaunchStart, syscalls.LaunchEnd));
+            }
+        }
+        var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
+        foreach (var variant in variants)
+        {
+            var t = LatencySummary.Of(totals[variant]);
+            var l = LatencySummary.Of(launches[variant]);
+            Console.WriteLine($"  {variant.Namespaces,-55} RunAsync {t.Median,6:F0} / {t.P99,6:F0}   sbx_launch {l.Median,6:F0} / {l.P99,6:F0}");
+        }
+        Console.WriteLine($"CPU during these runs: {cpu.OwnPercent:F0}% this process and its children, {cpu.KernelPercent:F0}% kernel threads and interrupts, " +
+            $"{cpu.OtherPercent:F0}% other processes.");
+        return 0;
+    }
+
+    private static double Us(long from, long to) => (to - from) * 1_000_000.0 / Stopwatch.Frequency;
+
+    private static void Row(string name, List<double> samples)
+    {
+        var s = LatencySummary.Of(samples);
+        Console.WriteLine($"  {name,-62} {s.Median,8:F0} {s.P99,8:F0}");
+    }
+
+    /// <summary>The real system calls, with the times of the launch and of the first reap attempt recorded.</summary>
+    private sealed class TimingSyscalls(ISyscalls inner) : ISyscalls
+    {
+        public long LaunchStart { get; private set; }
+        public long LaunchEnd { get; private set; }
+        public long FirstReap { get; private set; }
+
+        public uint EffectiveUserId => inner.EffectiveUserId;
+        public uint EffectiveGroupId => inner.EffectiveGroupId;
+
+        public void Reset() => LaunchStart = LaunchEnd = FirstReap = 0;
+
+        public (SafeFileHandle Read, SafeFileHandle Write) CreatePipe() => inner.CreatePipe();
+
+        public SafeFileHandle OpenExecutable(string path) => inner.OpenExecutable(path);
+
+        public NativeLaunchResult Launch(ReadOnlySpan<byte> plan)
+        {
+            LaunchStart = Stopwatch.GetTimestamp();
+            var result = inner.Launch(plan);
+            LaunchEnd = Stopwatch.GetTimestamp();
+            return result;
+        }
+
+        public void SendSignal(PidfdHandle process, int signal) => inner.SendSignal(process, signal);
+
+        public bool TryReap(PidfdHandle process, out WaitStatus status)
+        {
+            if (FirstReap == 0) FirstReap = Stopwatch.GetTimestamp();
+            return inner.TryReap(process, out status);
+        }
+
+        public int ReadAvailable(SafeFileHandle handle, Span<byte> buffer) => inner.ReadAvailable(handle, buffer);
+    }
+}

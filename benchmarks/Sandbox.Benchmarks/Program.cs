@@ -1,0 +1,50 @@
+using BenchmarkDotNet.Running;
+using Sandbox.Benchmarks.SideBySide;
+
+namespace Sandbox.Benchmarks;
+
+/// <summary>
+/// The modes, by the first argument:
+/// <list type="bullet">
+/// <item><c>side-by-side [--runs N] [--warmup N] [--heap-gib G] [--wait-quiet S] [--out FILE]</c>: Sandbox against
+/// Process.Start, unshare and bwrap, interleaved in this one process, with a minimal heap, a big live heap, and a
+/// minimal heap again; writes benchmarks/results/side-by-side.md and .csv.</item>
+/// <item><c>launch-breakdown [--runs N] [--no-variants]</c>: where the time of one Sandbox run goes, and what each namespace costs.</item>
+/// <item><c>spawn-probe</c>: one Process.Start and one Sandbox run, to trace how each spawns.</item>
+/// <item>anything else: the BenchmarkDotNet suite (e.g. <c>--filter '*'</c>, <c>--list flat</c>).</item>
+/// </list>
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "side-by-side")
+        {
+            if (!SideBySideOptions.TryParse(args.AsSpan(1), out var options, out string? problem))
+            {
+                await Console.Error.WriteLineAsync($"side-by-side: {problem}\n{SideBySideOptions.Usage}").ConfigureAwait(false);
+                return 2;
+            }
+            return await SideBySideCommand.RunAsync(options).ConfigureAwait(false);
+        }
+        if (args.Length > 0 && args[0] == "spawn-probe")
+        {
+            // One run of each kind, for `strace -f -e trace=fork,vfork,clone,clone3` to show how each is spawned.
+            PeerCommands.RunToCompletion(PeerCommands.Payload, []);
+            (await SandboxSpec.Command(PeerCommands.Payload).RunAsync().ConfigureAwait(false)).EnsureSuccess();
+            return 0;
+        }
+        if (args.Length > 0 && args[0] == "launch-breakdown")
+            return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
+
+        // The benchmark processes are this one's children: what the machine spent on anything else during
+        // the run is reported, as the side-by-side mode does, so a noisy run can be told from a clean one.
+        var cpuBefore = CpuUsage.Now();
+        string loadBefore = CpuUsage.LoadAverage();
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
+        Console.WriteLine($"CPU during the run (share of all cores): {cpu.OwnPercent:F0}% the benchmarks, {cpu.KernelPercent:F0}% kernel threads and interrupts, " +
+            $"{cpu.OtherPercent:F0}% other processes; load average {loadBefore} -> {CpuUsage.LoadAverage()}.");
+        return 0;
+    }
+}
