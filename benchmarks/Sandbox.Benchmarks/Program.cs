@@ -41,7 +41,9 @@ public static class Program
         // the run is reported, as the side-by-side mode does, so a noisy run can be told from a clean one.
         var cpuBefore = CpuUsage.Now();
         string loadBefore = CpuUsage.LoadAverage();
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (!summaries.Any(s => s.BenchmarksCases.Length > 0))
+            return 0;
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
         Console.WriteLine($"CPU during the run (share of all cores): {cpu.OwnPercent:F0}% the benchmarks, {cpu.KernelPercent:F0}% kernel threads and interrupts, " +
             $"{cpu.OtherPercent:F0}% other processes; load average {loadBefore} -> {CpuUsage.LoadAverage()}.");
