@@ -165,14 +165,21 @@ public sealed class SandboxRunner
     private static async Task<CapturedOutput> CaptureAsync(Stream stream, long limit)
     {
         var kept = new MemoryStream();
-        var buffer = new byte[64 * 1024];
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
         long total = 0;
-        int n;
-        while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        try
         {
-            long room = Math.Max(0, limit - kept.Length);
-            if (room > 0) kept.Write(buffer, 0, (int)Math.Min(room, n));
-            total += n;
+            int n;
+            while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                long room = Math.Max(0, limit - kept.Length);
+                if (room > 0) kept.Write(buffer, 0, (int)Math.Min(room, n));
+                total += n;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         return new CapturedOutput(kept.GetBuffer().AsMemory(0, (int)kept.Length), total);
     }

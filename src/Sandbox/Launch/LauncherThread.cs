@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Sandbox.Interop;
 
 namespace Sandbox.Launch;
@@ -10,7 +9,10 @@ namespace Sandbox.Launch;
 /// </summary>
 internal sealed class LauncherThread
 {
-    private readonly BlockingCollection<Request> _requests = new();
+    // A plain monitor queue: BlockingCollection spins (sched_yield) before it blocks, which on a small
+    // machine competes with the very sandbox being launched.
+    private readonly Queue<Request> _requests = new();
+    private readonly object _gate = new();
     private readonly ISyscalls _syscalls;
 
     public LauncherThread(ISyscalls syscalls)
@@ -24,14 +26,25 @@ internal sealed class LauncherThread
     public Task<NativeLaunchResult> LaunchAsync(byte[] plan)
     {
         var request = new Request(plan, new TaskCompletionSource<NativeLaunchResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _requests.Add(request);
+        lock (_gate)
+        {
+            _requests.Enqueue(request);
+            Monitor.Pulse(_gate);
+        }
         return request.Completion.Task;
     }
 
     private void Run()
     {
-        foreach (var request in _requests.GetConsumingEnumerable())
+        while (true)
         {
+            Request request;
+            lock (_gate)
+            {
+                while (_requests.Count == 0)
+                    Monitor.Wait(_gate);
+                request = _requests.Dequeue();
+            }
             try
             {
                 request.Completion.SetResult(_syscalls.Launch(request.Plan));
