@@ -81,6 +81,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         None,
         TimedOut,
         CpuTimeExceeded,
+        OutputLimitExceeded,
         Killed,
         Cancelled,
         Disposed,
@@ -136,6 +137,9 @@ public sealed class RunningSandbox : IAsyncDisposable
         Kill(KillReason.Killed);
         await _exited.ConfigureAwait(false);
     }
+
+    /// <summary>Kills the whole sandbox because it wrote more than its output limit.</summary>
+    internal void KillForOutputLimit() => Kill(KillReason.OutputLimitExceeded);
 
     /// <summary>Sends <paramref name="signal"/> to the sandbox's init, which forwards it to the program (SIGKILL kills the whole sandbox).</summary>
     /// <param name="signal">The signal number, e.g. 15 for SIGTERM.</param>
@@ -202,6 +206,7 @@ public sealed class RunningSandbox : IAsyncDisposable
             {
                 KillReason.TimedOut => Result(SandboxOutcome.TimedOut, null, SigKill, wallTime),
                 KillReason.CpuTimeExceeded => Result(SandboxOutcome.CpuTimeLimitExceeded, null, SigKill, wallTime),
+                KillReason.OutputLimitExceeded => Result(SandboxOutcome.OutputLimitExceeded, null, SigKill, wallTime),
                 _ when Spec.CpuTimeLimit is { } cpuLimit && (status?.Signal ?? init.Signal) is { } killer
                        && (killer == SigXcpu || (killer == SigKill && usage.CpuTime >= cpuLimit))
                     => Result(SandboxOutcome.CpuTimeLimitExceeded, null, status?.Signal ?? init.Signal, wallTime),

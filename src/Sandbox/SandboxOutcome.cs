@@ -15,4 +15,6 @@ public enum SandboxOutcome
     CpuTimeLimitExceeded,
     /// <summary>The kernel's OOM killer killed a process of the sandbox at its memory limit.</summary>
     MemoryLimitExceeded,
+    /// <summary>The program wrote more than the output limit to a stream and the whole sandbox was killed (<see cref="SandboxSpec.KillOnOutputLimit"/>).</summary>
+    OutputLimitExceeded,
 }

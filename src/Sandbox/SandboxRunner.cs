@@ -50,8 +50,9 @@ public sealed class SandboxRunner
     {
         ArgumentNullException.ThrowIfNull(spec);
         await using var running = await StartCoreAsync(spec, stdinPipe: spec.StandardInput is not null, cancellationToken).ConfigureAwait(false);
-        var stdout = CaptureAsync(running.StandardOutput, spec.OutputLimitBytes);
-        var stderr = CaptureAsync(running.StandardError, spec.OutputLimitBytes);
+        Action? exceeded = spec.KillOnOutputLimit ? running.KillForOutputLimit : null;
+        var stdout = CaptureAsync(running.StandardOutput, spec.OutputLimitBytes, exceeded);
+        var stderr = CaptureAsync(running.StandardError, spec.OutputLimitBytes, exceeded);
         var stdin = spec.StandardInput is { } input ? FeedAsync(running.StandardInput, input) : Task.CompletedTask;
         var result = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
         await stdin.ConfigureAwait(false);
@@ -162,7 +163,7 @@ public sealed class SandboxRunner
         return new AnonymousPipeClientStream(direction, new SafePipeHandle(fd, ownsHandle: true));
     }
 
-    private static async Task<CapturedOutput> CaptureAsync(Stream stream, long limit)
+    private static async Task<CapturedOutput> CaptureAsync(Stream stream, long limit, Action? exceeded)
     {
         var kept = new MemoryStream();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -175,6 +176,7 @@ public sealed class SandboxRunner
                 long room = Math.Max(0, limit - kept.Length);
                 if (room > 0) kept.Write(buffer, 0, (int)Math.Min(room, n));
                 total += n;
+                if (total > limit) exceeded?.Invoke();
             }
         }
         finally

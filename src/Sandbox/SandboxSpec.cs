@@ -74,6 +74,12 @@ public sealed partial record SandboxSpec
     /// <summary>How many bytes of each output stream <see cref="RunAsync"/> keeps; the rest is read and dropped.</summary>
     public long OutputLimitBytes { get; init; } = 16L << 20;
 
+    /// <summary>
+    /// Whether writing more than <see cref="OutputLimitBytes"/> to a stream kills the sandbox (outcome
+    /// <see cref="SandboxOutcome.OutputLimitExceeded"/>) instead of only truncating what is kept.
+    /// </summary>
+    public bool KillOnOutputLimit { get; init; }
+
     /// <summary>The bytes <see cref="RunAsync"/> writes to the program's standard input (none: /dev/null).</summary>
     public ReadOnlyMemory<byte>? StandardInput { get; init; }
 
@@ -168,6 +174,11 @@ public sealed partial record SandboxSpec
     /// <summary>How many bytes of each output stream to keep.</summary>
     [Pure]
     public SandboxSpec WithOutputLimit(long bytes) => this with { OutputLimitBytes = bytes };
+
+    /// <summary>How many bytes of each output stream to keep, and whether exceeding it kills the sandbox.</summary>
+    [Pure]
+    public SandboxSpec WithOutputLimit(long bytes, bool killWhenExceeded) =>
+        this with { OutputLimitBytes = bytes, KillOnOutputLimit = killWhenExceeded };
 
     /// <summary>The bytes written to standard input.</summary>
     [Pure]
