@@ -151,6 +151,8 @@ internal static class LaunchBreakdown
             return result;
         }
 
+        public SafeFileHandle? TryCreateNetworkNamespace(out int errno) => inner.TryCreateNetworkNamespace(out errno);
+
         public void SendSignal(PidfdHandle process, int signal) => inner.SendSignal(process, signal);
 
         public bool TryReap(PidfdHandle process, out WaitStatus status)

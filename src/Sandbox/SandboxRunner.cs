@@ -21,6 +21,7 @@ public sealed class SandboxRunner
     private readonly Lazy<PidfdExitWatcher> _exitWatcher;
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
+    private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
 
     internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
     {
@@ -30,6 +31,8 @@ public sealed class SandboxRunner
         _exitWatcher = new Lazy<PidfdExitWatcher>(() => new PidfdExitWatcher());
         _init = new Lazy<SafeFileHandle>(() => OpenInit(initExecutablePath ?? InitExecutablePath));
         _cgroups = new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId);
+        // Only root may make network namespaces outside a user namespace of its own.
+        _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
     }
 
     /// <summary>The runner every <see cref="SandboxSpec.RunAsync"/> and <see cref="SandboxSpec.StartAsync"/> uses.</summary>
@@ -42,6 +45,9 @@ public sealed class SandboxRunner
     internal ISyscalls Syscalls => _syscalls;
 
     internal PidfdExitWatcher ExitWatcher => _exitWatcher.Value;
+
+    /// <summary>The network namespaces made ahead of time (root hosts only), or null.</summary>
+    internal Namespaces.PreparedNetworkNamespaces? NetworkNamespaces => _networkNamespaces;
 
     /// <summary>Runs <paramref name="spec"/> to completion, capturing its output up to the spec's limit.</summary>
     /// <param name="spec">What to run.</param>
@@ -87,6 +93,19 @@ public sealed class SandboxRunner
             CgroupProcsFiles = limits.Cgroup is { } cgroup ? [.. cgroup.ProcsFiles] : [],
         };
 
+        // A network namespace made ahead of time, when one is ready: the clone then skips the dearest namespace.
+        SafeFileHandle? preparedNetwork = null;
+        if ((plan.CloneFlags & Namespaces.CloneFlags.NewNet) != 0 && _networkNamespaces?.TryTake() is { } ready)
+        {
+            preparedNetwork = ready;
+            plan = plan with
+            {
+                CloneFlags = plan.CloneFlags & ~Namespaces.CloneFlags.NewNet,
+                Flags = plan.Flags & ~PlanFlags.LoopbackUp,
+                NetworkNamespaceFd = (int)ready.DangerousGetHandle(),
+            };
+        }
+
         var childEnds = new List<SafeFileHandle>();
         bool started = false;
         SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null;
@@ -116,6 +135,7 @@ public sealed class SandboxRunner
 
             long startedAt = Stopwatch.GetTimestamp();
             var launched = await _launcher.Value.LaunchAsync(PlanWriter.Write(plan)).ConfigureAwait(false);
+            preparedNetwork?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             childEnds.Clear();
             if (launched.Error is { } error)
@@ -137,6 +157,7 @@ public sealed class SandboxRunner
         {
             if (!started && limits.Cgroup is { } unused)
                 await unused.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+            preparedNetwork?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             stdinHost?.Dispose();
             stdoutHost?.Dispose();

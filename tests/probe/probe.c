@@ -37,6 +37,10 @@
  *                             and "ok" or the errno's name (EFBIG, ...); beyond RLIMIT_FSIZE SIGXFSZ kills it
  *                             unless ignore-xfsz is given
  *
+ *   probe network             "netns=" the network namespace (readlink /proc/self/ns/net); "loopback=ok" or the
+ *                             errno's name of a TCP round trip over 127.0.0.1; "lo-down=" the errno's name of an
+ *                             attempt to take lo down (or "ok")
+ *
  * Every line goes to standard output; usage errors go to standard error with exit status 64.
  * The probe is linked statically so that it runs on any sandbox root.
  */
@@ -56,6 +60,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #define USAGE_ERROR 64
 
@@ -403,12 +412,54 @@ static int cmd_write_bytes(const char *path, long long bytes, int ignore_xfsz)
     return 0;
 }
 
+/* A TCP connection to ourselves over 127.0.0.1: works only when lo is up. */
+static int loopback_round_trip(void)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), client = -1, server = -1, err = 0;
+    char byte = 0;
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 1) < 0
+        || getsockname(listener, (struct sockaddr *)&addr, &len) < 0
+        || (client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0
+        || connect(client, (struct sockaddr *)&addr, sizeof addr) < 0
+        || (server = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) < 0
+        || write(client, "x", 1) != 1 || read(server, &byte, 1) != 1)
+        err = errno ? errno : EIO;
+    if (server >= 0) close(server);
+    if (client >= 0) close(client);
+    if (listener >= 0) close(listener);
+    return err;
+}
+
+static int cmd_network(void)
+{
+    char ns[64] = "";
+    ssize_t n = readlink("/proc/self/ns/net", ns, sizeof ns - 1);
+    if (n > 0) ns[n] = 0;
+    printf("netns=%s\n", ns);
+    int err = loopback_round_trip();
+    printf("loopback=%s\n", err ? errno_name(err) : "ok");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    err = s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ? errno : 0;
+    if (!err) {
+        ifr.ifr_flags &= ~IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+    }
+    if (s >= 0) close(s);
+    printf("lo-down=%s\n", err ? errno_name(err) : "ok");
+    return 0;
+}
+
 static int usage(void)
 {
     fputs("usage: probe hostname | ids | status | pid | pids | netdevs | fds | env | write PATH | exists PATH\n"
           "             | exit N | kill-self SIG | fork-sleepers N [MARKER...] | sleep SECONDS | spew BYTES\n"
           "             | echo | mountinfo | hog MIB | touch MIB | spin SECONDS | spin-threads N | forkbomb\n"
-          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz]\n",
+          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | network\n",
           stderr);
     return USAGE_ERROR;
 }
@@ -424,6 +475,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "pid")) return cmd_pid();
     if (!strcmp(cmd, "pids")) return cmd_pids();
     if (!strcmp(cmd, "netdevs")) return cmd_netdevs();
+    if (!strcmp(cmd, "network")) return cmd_network();
     if (!strcmp(cmd, "fds")) return cmd_fds();
     if (!strcmp(cmd, "env")) return cmd_env();
     if (!strcmp(cmd, "echo")) return cmd_echo();

@@ -23,6 +23,13 @@ internal interface ISyscalls
     /// <summary>Runs the native launcher on a serialized plan (see PlanWriter).</summary>
     NativeLaunchResult Launch(ReadOnlySpan<byte> plan);
 
+    /// <summary>
+    /// A new network namespace with lo up, made by the calling thread (which enters it and comes back): an fd
+    /// for it, or null and the errno (EPERM without CAP_SYS_ADMIN; ENOTRECOVERABLE when the thread could not
+    /// return to its own namespace and must not be used for host work again).
+    /// </summary>
+    SafeFileHandle? TryCreateNetworkNamespace(out int errno);
+
     /// <summary>pidfd_send_signal; a process that is already gone is not an error.</summary>
     void SendSignal(PidfdHandle process, int signal);
 

@@ -66,6 +66,14 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         }
     }
 
+    public SafeFileHandle? TryCreateNetworkNamespace(out int errno)
+    {
+        int fd;
+        int status = NativeLauncherMethods.CreateNetworkNamespace(&fd);
+        errno = -status;
+        return status == 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
+    }
+
     private static NativeSetupError ToSetupError(SetupErrorRecord* error)
     {
         var detail = new ReadOnlySpan<byte>(error->Detail, PlanConstants.DetailSize);

@@ -12,6 +12,10 @@ internal static unsafe partial class NativeLauncherMethods
     [LibraryImport(LibraryName, EntryPoint = "sbx_launch")]
     public static partial int Launch(byte* plan, LaunchResultRecord* result);
 
+    /// <summary>Makes a network namespace with lo up on the calling thread's behalf: 0 and an fd, or -errno.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_create_network_namespace")]
+    public static partial int CreateNetworkNamespace(int* namespaceFd);
+
     /// <summary>sizeof() of the launcher's records, by record number (1 plan ... 6 launch result).</summary>
     [LibraryImport(LibraryName, EntryPoint = "sbx_layout_size")]
     public static partial uint LayoutSize(uint record);

@@ -15,6 +15,9 @@ internal sealed record LaunchPlan
     public int StderrFd { get; init; } = -1;
     public int ReportFd { get; init; } = -1;
     public int InitFd { get; init; } = -1;
+
+    /// <summary>A network namespace made ahead of time that the sandbox enters instead of creating one; -1 = none.</summary>
+    public int NetworkNamespaceFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

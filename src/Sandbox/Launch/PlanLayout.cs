@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 2;
+    public const uint PlanVersion = 3;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -88,6 +88,8 @@ internal struct PlanHeader
     public uint RlimitCount;
     public uint CgroupProcs;
     public uint CgroupProcsCount;
+    public int NetNsFd;
+    public uint Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

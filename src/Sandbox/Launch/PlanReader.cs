@@ -37,6 +37,7 @@ internal static class PlanReader
             StderrFd = h.StderrFd,
             ReportFd = h.ReportFd,
             InitFd = h.InitFd,
+            NetworkNamespaceFd = h.NetNsFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

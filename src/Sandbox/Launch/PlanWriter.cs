@@ -42,6 +42,7 @@ internal static class PlanWriter
             StderrFd = plan.StderrFd,
             ReportFd = plan.ReportFd,
             InitFd = plan.InitFd,
+            NetNsFd = plan.NetworkNamespaceFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

@@ -52,6 +52,7 @@ internal static class SetupFailures
         (SetupStage.ExecPayload, _) => "The program could not be executed inside the sandbox: check that it is a binary for this machine and that its interpreter exists in the sandbox.",
         (SetupStage.SetupTimeout, ETIMEDOUT) => "The setup did not finish within SetupTimeout: a bind source on a hung file system (NFS, FUSE) is the usual cause; raise SetupTimeout if the host is very loaded.",
         (SetupStage.Hostname, _) => "The hostname was refused: use letters, digits, '-' and '.' only.",
+        (SetupStage.NetworkNamespace, _) => "The launcher thread could not enter or leave a network namespace made ahead of time: report this as a bug; meanwhile WithSharedNetwork() or running unprivileged avoids the prepared namespaces.",
         (SetupStage.ExecInit, _) => "The sandbox-init executable next to Sandbox.dll could not be executed: rebuild the project so src/native is compiled, and keep it on an exec-permitted file system.",
         _ when op is not null => $"Step '{op.Kind}' of the mount plan failed: check the path named above.",
         _ => "This step should not fail on a supported kernel: run `sandbox doctor` and report the message if it finds nothing.",

@@ -86,4 +86,6 @@ public enum SetupStage
     JoinCgroup = 39,
     /// <summary>Entering the sandbox's cgroup namespace.</summary>
     CgroupNamespace = 40,
+    /// <summary>Entering a network namespace made ahead of time, or returning from it (the launcher thread).</summary>
+    NetworkNamespace = 41,
 }

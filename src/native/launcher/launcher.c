@@ -327,21 +327,29 @@ static void child_build_root(const struct child_context *c)
 
 /* ---------------------------------------------------------------- child side: identity and exec */
 
-static void child_loopback_up(const struct child_context *c)
+/* Brings `lo` up in the caller's network namespace. Raw system calls only: the child calls it too.
+   Returns 0 or -errno. */
+static long loopback_up(void)
 {
     struct ifreq ifr;
     char *p = (char *)&ifr;
     for (size_t i = 0; i < sizeof ifr; i++) p[i] = 0;
     c_copy(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
     long s = RAW3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) child_fail(c, SBX_STAGE_LOOPBACK, s, -1, "socket");
+    if (s < 0) return s;
     long r = RAW3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
     if (r >= 0) {
         ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
         r = RAW3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
     }
-    if (r < 0) child_fail(c, SBX_STAGE_LOOPBACK, r, -1, "lo");
     RAW1(SYS_close, s);
+    return r < 0 ? r : 0;
+}
+
+static void child_loopback_up(const struct child_context *c)
+{
+    long r = loopback_up();
+    if (r < 0) child_fail(c, SBX_STAGE_LOOPBACK, r, -1, "lo");
 }
 
 /* setgroups/setresgid/setresuid. In a user namespace this happens before the mounts, so that what the
@@ -522,6 +530,8 @@ static int plan_is_valid(const struct sbx_plan *p)
     if (p->cgroup_procs_count > SBX_MAX_CGROUP_FILES) return 0;
     if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
+    /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
+    if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
     return 1;
 }
 
@@ -538,7 +548,7 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     const char *base = (const char *)plan;
     char **init_argv = NULL, **envp = NULL;
     void *stack = MAP_FAILED;
-    int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1;
+    int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1, host_net = -1;
     pid_t pid = -1;
 
     memset(res, 0, sizeof *res);
@@ -582,6 +592,20 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         .release_write_fd = release_pipe[1],
     };
 
+    /* A network namespace made ahead of time: this thread enters it for the clone, so the child is
+       born in it, and returns to its own straight after. */
+    if (plan->net_ns_fd >= 0) {
+        host_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (host_net < 0) {
+            result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "/proc/thread-self/ns/net");
+            goto out;
+        }
+        if (setns(plan->net_ns_fd, CLONE_NEWNET) < 0) {
+            result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "enter the prepared network namespace");
+            goto out;
+        }
+    }
+
     /* No signal may reach the child before it has reset the host's handlers. */
     sigset_t all, previous;
     sigfillset(&all);
@@ -592,6 +616,19 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
                 &context, &pidfd);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+
+    if (host_net >= 0) {
+        int entered = setns(host_net, CLONE_NEWNET);
+        int setns_errno = errno;
+        close(host_net);
+        host_net = -1;
+        if (entered < 0) {
+            /* The thread is stranded in the sandbox's namespace: fail this launch loudly. */
+            result_error(res, SBX_STAGE_NETWORK_NAMESPACE, setns_errno, "return to the host's network namespace");
+            if (pid > 0) abandon_child(pidfd);
+            goto out;
+        }
+    }
 
     close(error_pipe[1]);
     error_pipe[1] = -1;
@@ -679,6 +716,10 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     status = 0;
 
 out:
+    if (host_net >= 0) {
+        if (setns(host_net, CLONE_NEWNET) < 0) { /* entered nothing yet: nothing to undo */ }
+        close(host_net);
+    }
     if (pidfd >= 0) close(pidfd);
     if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
     for (int i = 0; i < 2; i++) {
@@ -688,6 +729,33 @@ out:
     free(init_argv);
     free(envp);
     return status;
+}
+
+int sbx_create_network_namespace(int *ns_fd)
+{
+    *ns_fd = -1;
+    int host_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_net < 0) return -errno;
+    if (unshare(CLONE_NEWNET) < 0) {
+        int err = errno;
+        close(host_net);
+        return -err;
+    }
+    int err = 0;
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) err = errno;
+    else err = (int)-loopback_up();
+    if (setns(host_net, CLONE_NEWNET) < 0) {
+        /* Stranded in the new namespace: the caller must stop using this thread for the host's work. */
+        err = ENOTRECOVERABLE;
+    }
+    close(host_net);
+    if (err) {
+        if (fd >= 0) close(fd);
+        return -err;
+    }
+    *ns_fd = fd;
+    return 0;
 }
 
 uint32_t sbx_layout_size(uint32_t record)

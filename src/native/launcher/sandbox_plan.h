@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 2u
+#define SBX_PLAN_VERSION 3u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -104,6 +104,7 @@ enum sbx_stage {
     SBX_STAGE_INIT = 38,
     SBX_STAGE_JOIN_CGROUP = 39,
     SBX_STAGE_CGROUP_NAMESPACE = 40,
+    SBX_STAGE_NETWORK_NAMESPACE = 41,
 };
 
 struct sbx_plan {
@@ -136,6 +137,8 @@ struct sbx_plan {
     uint32_t rlimit_count;
     uint32_t cgroup_procs;      /* offset of cgroup_procs_count string offsets: cgroup.procs files the host */
     uint32_t cgroup_procs_count;/* writes the child's pid into before releasing it (one per v1 hierarchy) */
+    int32_t net_ns_fd;          /* a network namespace made ahead of time (sbx_create_network_namespace) */
+    uint32_t reserved;          /* the sandbox enters instead of creating one; -1 = none */
 };
 
 struct sbx_mount_op {
@@ -185,6 +188,11 @@ struct sbx_launch_result {
 
 /* Runs the plan: returns 0 when the payload has been exec'd, -1 with result->error filled otherwise. */
 SBX_EXPORT int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *result);
+
+/* Makes a new network namespace with `lo` up, ahead of a launch, and returns an fd for it in *ns_fd
+   (close-on-exec). The calling thread enters the new namespace and returns to its own before this
+   returns. 0 on success, -errno otherwise (EPERM when the caller lacks CAP_SYS_ADMIN). */
+SBX_EXPORT int sbx_create_network_namespace(int *ns_fd);
 
 /* Layout checks for the host: the sizes of the records above, by record number. */
 SBX_EXPORT uint32_t sbx_layout_size(uint32_t record);

@@ -48,6 +48,22 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         return launch(read);
     }
 
+    /// <summary>The errno the fake gives when asked for a network namespace; 0 hands one out.</summary>
+    public int NetworkNamespaceErrno { get; set; }
+
+    /// <summary>The network namespaces handed out (stand-in handles).</summary>
+    public List<SafeFileHandle> NetworkNamespaces { get; } = [];
+
+    public SafeFileHandle? TryCreateNetworkNamespace(out int errno)
+    {
+        errno = NetworkNamespaceErrno;
+        if (errno != 0)
+            return null;
+        var handle = NewHandle();
+        lock (NetworkNamespaces) NetworkNamespaces.Add(handle);
+        return handle;
+    }
+
     public void SendSignal(PidfdHandle process, int signal) => throw new NotSupportedException("The fake kernel runs no process.");
 
     public bool TryReap(PidfdHandle process, out WaitStatus status) => throw new NotSupportedException("The fake kernel runs no process.");
