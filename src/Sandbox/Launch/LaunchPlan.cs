@@ -18,6 +18,9 @@ internal sealed record LaunchPlan
 
     /// <summary>A network namespace made ahead of time that the sandbox enters instead of creating one; -1 = none.</summary>
     public int NetworkNamespaceFd { get; init; } = -1;
+
+    /// <summary>A sealed memfd holding the seccomp program, which init loads in the payload's process before exec; -1 = none.</summary>
+    public int SeccompFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

@@ -16,6 +16,7 @@ internal static class PlanConstants
     public const int MaxRlimits = 16;
     public const int MaxCgroupFiles = 16;
     public const int DetailSize = 240;
+    public const int MaxSeccompInstructions = 4096;
 }
 
 [Flags]
@@ -89,7 +90,7 @@ internal struct PlanHeader
     public uint CgroupProcs;
     public uint CgroupProcsCount;
     public int NetNsFd;
-    public uint Reserved;
+    public int SeccompFd;
 }
 
 [StructLayout(LayoutKind.Sequential)]

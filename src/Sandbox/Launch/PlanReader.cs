@@ -38,6 +38,7 @@ internal static class PlanReader
             ReportFd = h.ReportFd,
             InitFd = h.InitFd,
             NetworkNamespaceFd = h.NetNsFd,
+            SeccompFd = h.SeccompFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

@@ -43,6 +43,7 @@ internal static class PlanWriter
             ReportFd = plan.ReportFd,
             InitFd = plan.InitFd,
             NetNsFd = plan.NetworkNamespaceFd,
+            SeccompFd = plan.SeccompFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

@@ -406,14 +406,16 @@ static void child_drop_privileges(const struct child_context *c, int ids_switche
     }
 }
 
-/* Places stdio at 0..2, the error pipe at 3 and the report pipe at 4; everything else closes on exec. */
+/* Places stdio at 0..2, the error pipe at 3, the report pipe at 4 and the seccomp program (if any) at 5;
+   everything else closes on exec. */
 static int child_arrange_fds(struct child_context *c, int *init_fd)
 {
     const struct sbx_plan *p = c->plan;
-    int wanted[5] = { p->stdin_fd, p->stdout_fd, p->stderr_fd, c->error_fd, p->report_fd };
-    long high[5], r;
+    int wanted[6] = { p->stdin_fd, p->stdout_fd, p->stderr_fd, c->error_fd, p->report_fd, p->seccomp_fd };
+    int count = p->seccomp_fd >= 0 ? 6 : 5;
+    long high[6], r;
 
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < count; i++) {
         if (wanted[i] < 0) {
             high[i] = RAW4(SYS_openat, AT_FDCWD, "/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC, 0);
             if (high[i] < 0) child_fail(c, SBX_STAGE_STDIO, high[i], -1, "/dev/null");
@@ -425,12 +427,12 @@ static int child_arrange_fds(struct child_context *c, int *init_fd)
     r = RAW3(SYS_fcntl, *init_fd, F_DUPFD_CLOEXEC, HIGH_FD_BASE);
     if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "dup init");
     *init_fd = (int)r;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < count; i++) {
         r = RAW3(SYS_dup3, high[i], i, 0);
         if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "dup3");
         if (i == SBX_INIT_ERROR_FD) c->error_fd = SBX_INIT_ERROR_FD;
     }
-    r = RAW3(SYS_close_range, 5, ~0U, CLOSE_RANGE_CLOEXEC);
+    r = RAW3(SYS_close_range, (unsigned)count, ~0U, CLOSE_RANGE_CLOEXEC);
     if (r < 0) child_fail(c, SBX_STAGE_STDIO, r, -1, "close_range");
     return 0;
 }

@@ -27,6 +27,8 @@
 /* Fds the sandbox's init receives, by convention. */
 #define SBX_INIT_ERROR_FD 3   /* setup errors (exec of the payload) go here; EOF means the payload runs */
 #define SBX_INIT_REPORT_FD 4  /* the payload's wait status and rusage, written once by init */
+#define SBX_INIT_SECCOMP_FD 5 /* the seccomp program (struct sock_filter[]) to load before exec; absent = none */
+#define SBX_MAX_SECCOMP_INSTRUCTIONS 4096u
 
 /* sbx_plan.flags */
 enum sbx_plan_flags {
@@ -138,7 +140,9 @@ struct sbx_plan {
     uint32_t cgroup_procs;      /* offset of cgroup_procs_count string offsets: cgroup.procs files the host */
     uint32_t cgroup_procs_count;/* writes the child's pid into before releasing it (one per v1 hierarchy) */
     int32_t net_ns_fd;          /* a network namespace made ahead of time (sbx_create_network_namespace) */
-    uint32_t reserved;          /* the sandbox enters instead of creating one; -1 = none */
+                                /* the sandbox enters instead of creating one; -1 = none */
+    int32_t seccomp_fd;         /* a sealed memfd holding the seccomp program (struct sock_filter[]), which */
+                                /* init receives as fd 5 and loads in the payload's process; -1 = none */
 };
 
 struct sbx_mount_op {

@@ -59,10 +59,11 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
         ["SBX_MAX_RLIMITS"] = PlanConstants.MaxRlimits,
         ["SBX_MAX_CGROUP_FILES"] = PlanConstants.MaxCgroupFiles,
         ["SBX_DETAIL_SIZE"] = PlanConstants.DetailSize,
+        ["SBX_MAX_SECCOMP_INSTRUCTIONS"] = PlanConstants.MaxSeccompInstructions,
     };
 
     /// <summary>#defines shared by the launcher and sandbox-init only: the host never sees them.</summary>
-    private static readonly HashSet<string> NativeOnlyDefines = new(StringComparer.Ordinal) { "SBX_INIT_ERROR_FD", "SBX_INIT_REPORT_FD" };
+    private static readonly HashSet<string> NativeOnlyDefines = new(StringComparer.Ordinal) { "SBX_INIT_ERROR_FD", "SBX_INIT_REPORT_FD", "SBX_INIT_SECCOMP_FD" };
 
     public static TheoryData<string> StructNames => [.. Mirrors.Keys];
 
