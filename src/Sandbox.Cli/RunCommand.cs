@@ -146,7 +146,11 @@ internal static class RunCommand
             }
 
             if (problems.Count > 0)
+            {
+                // Report what is wrong with the rest too, at once (the library checks it again when it runs).
+                problems.AddRange(spec.Validate(hostIsRoot: Environment.IsPrivilegedProcess));
                 return Fail(ExitCodes.Usage, problems);
+            }
 
             try
             {
