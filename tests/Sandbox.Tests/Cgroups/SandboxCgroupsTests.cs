@@ -313,6 +313,38 @@ public class SandboxCgroupsTests
         Assert.Contains("a CPU set and I/O limits are then not enforced", e.HowToGetIt, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    public void Peak_processes_come_from_pids_peak_where_the_kernel_has_it_and_are_null_where_it_does_not(int version, bool kernelHasPidsPeak)
+    {
+        FakeCgroupFileSystem fs;
+        ISandboxCgroup cgroup;
+        string pids;
+        if (version == 1)
+        {
+            var host = new FakeCgroupV1Host();
+            (fs, cgroup) = (host.FileSystem, new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithMemoryLimit(64 * MiB)).Cgroup!);
+            pids = $"/sys/fs/cgroup/pids/{cgroup.Name}";
+        }
+        else
+        {
+            var host = new FakeCgroupV2Host();
+            (fs, cgroup) = (host.FileSystem, new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithMemoryLimit(64 * MiB)).Cgroup!);
+            pids = cgroup.UnifiedDirectory!;
+        }
+        if (kernelHasPidsPeak)
+            fs.SetFile(pids + "/pids.peak", "7\n");
+        else
+            fs.DeleteFile(pids + "/pids.peak"); // Linux before 6.1
+
+        var usage = SandboxCgroups.ToUsage(cgroup.ReadUsage());
+
+        Assert.Equal(kernelHasPidsPeak ? 7 : null, usage.PeakProcesses);
+    }
+
     /// <summary>This machine's disk, vda (254:0), with a partition vda1 (254:1) added, and its /dev links as udev makes them.</summary>
     private static void AddDisks(FakeCgroupFileSystem fs)
     {
