@@ -48,7 +48,8 @@ internal static class OutputPump
     /// <param name="target">Receives the bytes; not disposed.</param>
     /// <param name="limit">How many bytes to pass on.</param>
     /// <param name="exceeded">Called once the program has written more than <paramref name="limit"/> (then on every further read).</param>
-    public static async Task<CapturedOutput> ForwardAsync(Stream source, Stream target, long limit, Action? exceeded)
+    /// <param name="targetGate">Held around each write when another pump writes to the same target (stdout and stderr to one stream).</param>
+    public static async Task<CapturedOutput> ForwardAsync(Stream source, Stream target, long limit, Action? exceeded, SemaphoreSlim? targetGate = null)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0, written = 0;
@@ -61,6 +62,7 @@ internal static class OutputPump
                 total += n;
                 if (take > 0)
                 {
+                    if (targetGate is not null) await targetGate.WaitAsync().ConfigureAwait(false);
                     try
                     {
                         await target.WriteAsync(buffer.AsMemory(0, take)).ConfigureAwait(false);
@@ -71,6 +73,10 @@ internal static class OutputPump
                     {
                         await source.DisposeAsync().ConfigureAwait(false);
                         break;
+                    }
+                    finally
+                    {
+                        targetGate?.Release();
                     }
                 }
                 if (total > limit) exceeded?.Invoke();

@@ -51,11 +51,14 @@ public sealed class SandboxRunner
         ArgumentNullException.ThrowIfNull(spec);
         await using var running = await StartCoreAsync(spec, stdinPipe: spec.StandardInput is not null, cancellationToken).ConfigureAwait(false);
         Action? exceeded = spec.KillOnOutputLimit ? running.KillForOutputLimit : null;
+        // One stream for both (2>&1): its writes are taken in turns, whole chunks each.
+        // Not disposed: a pump may still hold it after a cancelled wait, and without AvailableWaitHandle it holds nothing to free.
+        var sharedTarget = spec.StandardOutputForwarding is { } o && ReferenceEquals(o, spec.StandardErrorForwarding) ? new SemaphoreSlim(1) : null;
         var stdout = spec.StandardOutputForwarding is { } stdoutTarget
-            ? OutputPump.ForwardAsync(running.StandardOutput, stdoutTarget, spec.OutputLimitBytes, exceeded)
+            ? OutputPump.ForwardAsync(running.StandardOutput, stdoutTarget, spec.OutputLimitBytes, exceeded, sharedTarget)
             : OutputPump.CaptureAsync(running.StandardOutput, spec.OutputLimitBytes, exceeded);
         var stderr = spec.StandardErrorForwarding is { } stderrTarget
-            ? OutputPump.ForwardAsync(running.StandardError, stderrTarget, spec.OutputLimitBytes, exceeded)
+            ? OutputPump.ForwardAsync(running.StandardError, stderrTarget, spec.OutputLimitBytes, exceeded, sharedTarget)
             : OutputPump.CaptureAsync(running.StandardError, spec.OutputLimitBytes, exceeded);
         var stdin = spec.StandardInput is { } input ? FeedAsync(running.StandardInput, input) : Task.CompletedTask;
         var result = await running.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -29,7 +29,8 @@ public sealed partial record SandboxSpec
     /// program's end of that stream is closed too, so it gets EPIPE as it would writing to the pipe itself.
     /// </summary>
     /// <param name="standardOutput">Receives standard output; not disposed.</param>
-    /// <param name="standardError">Receives standard error; not disposed.</param>
+    /// <param name="standardError">Receives standard error; not disposed. It may be the same stream as <paramref name="standardOutput"/>
+    /// (as 2>&amp;1): the two are then written in turns, a whole read of either at a time.</param>
     [Pure]
     public SandboxSpec WithOutputForwarding(Stream standardOutput, Stream standardError) =>
         this with { StandardOutputForwarding = standardOutput, StandardErrorForwarding = standardError };

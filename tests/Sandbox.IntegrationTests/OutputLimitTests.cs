@@ -73,4 +73,20 @@ public sealed class OutputLimitTests
         Assert.Equal(4096, result.StandardOutput.ForwardedBytes);
         Assert.False(result.StandardOutput.Truncated);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Both_streams_forwarded_to_one_target_arrive_whole_and_each_counts_against_its_own_limit()
+    {
+        var both = new MemoryStream();
+
+        var result = await SandboxSpec.Command("/bin/sh", "-c", "for i in $(seq 1 200); do echo out$i; echo err$i >&2; done")
+            .WithOutputForwarding(both, both)
+            .RunAsync();
+
+        Assert.Equal(SandboxOutcome.Ok, result.Outcome);
+        var lines = System.Text.Encoding.ASCII.GetString(both.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => $"out{i}"), lines.Where(l => l.StartsWith("out", StringComparison.Ordinal)));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => $"err{i}"), lines.Where(l => l.StartsWith("err", StringComparison.Ordinal)));
+        Assert.Equal(result.StandardOutput.ForwardedBytes + result.StandardError.ForwardedBytes, both.Length);
+    }
 }
