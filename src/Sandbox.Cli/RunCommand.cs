@@ -27,14 +27,31 @@ internal static class RunCommand
         var cpuTime = new Option<string?>("--cpu-time") { Description = "CPU-time limit over all threads and processes, e.g. 1s." };
         var cpus = new Option<double?>("--cpus") { Description = "CPU bandwidth in CPUs, e.g. 0.5." };
         var fileSize = new Option<string?>("--file-size") { Description = "Largest file the program may write (RLIMIT_FSIZE), e.g. 10m." };
+        var cpuset = new Option<string?>("--cpuset") { Description = "CPUs the sandbox may run on, as a list such as 0 or 0-1,3 (cgroup cpuset.cpus)." };
+        var ioLimit = new Option<string[]>("--io-limit")
+        {
+            Description = "Block I/O limit on a whole disk: DEV:KEY=VALUE[,...] with DEV as MAJ:MIN or a device path and keys " +
+                "rbps, wbps (bytes per second, e.g. 1m = 1 MiB/s), riops, wiops (operations per second); e.g. 254:0:wbps=1m,riops=100 " +
+                "(repeatable, one per disk; cgroup v2 io.max, v1 blkio throttling, which catches direct I/O only).",
+        };
+        var outputLimit = new Option<string?>("--output-limit")
+        {
+            Description = "Cap stdout and stderr at SIZE each, e.g. 1m: the CLI passes the program's output through, counting it, " +
+                "and kills the sandbox when a stream goes past the cap, after writing exactly SIZE bytes of it (exit 137, " +
+                "outcome outputLimitExceeded). stdin stays the terminal's own.",
+        };
         var rlimitFallback = new Option<bool>("--rlimit-fallback") { Description = "Where cgroups are unavailable, enforce memory and CPU time with rlimits instead of failing." };
         var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
 
-        var run = new Command("run", "Run a command in a sandbox on the default root file system.")
+        var run = new Command("run",
+            "Run a command in a sandbox on the default root file system, with the terminal's stdio (or, with --output-limit, " +
+            "stdout and stderr passed through and counted). Exits with the command's status; 128+N when a signal N ended it, " +
+            "so 137 (SIGKILL) when a limit killed the sandbox (wall time, CPU time, memory, output); 2 for bad options, " +
+            "125 when the sandbox could not be set up, 126/127 when the command could not be executed/found.")
         {
             hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
-            memory, pids, cpuTime, cpus, fileSize, rlimitFallback, resultJson, command,
+            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
@@ -43,7 +60,21 @@ internal static class RunCommand
             var argv = parse.GetValue(command)!;
             if (argv[0].StartsWith('-'))
                 return Fail(ExitCodes.Usage, [$"unknown option '{argv[0]}' (the command goes after --; see 'sandbox run --help')."]);
-            var spec = SandboxSpec.Command(argv[0], argv.Skip(1)).WithInheritedStandardStreams();
+            var spec = SandboxSpec.Command(argv[0], argv.Skip(1));
+            if (parse.GetValue(outputLimit) is { } ol)
+            {
+                // The program keeps the terminal's stdin; its output comes through pipes the library counts and forwards.
+                if (ValueParsers.TryParseSize(ol, out long cap))
+                    spec = spec.WithInheritedStandardInput()
+                        .WithOutputForwarding(UnbufferedStream(1), UnbufferedStream(2))
+                        .WithOutputLimit(cap, killWhenExceeded: true);
+                else
+                    problems.Add($"--output-limit '{ol}' is not a size (e.g. 1m).");
+            }
+            else
+            {
+                spec = spec.WithInheritedStandardStreams();
+            }
 
             if (parse.GetValue(hostname) is { } h) spec = spec.WithHostname(h);
             if (parse.GetValue(workdir) is { } w) spec = spec.WithWorkingDirectory(w);
@@ -92,6 +123,12 @@ internal static class RunCommand
                 else problems.Add($"--cpu-time '{ct}' is not a duration (e.g. 1s, 500ms).");
             }
             if (parse.GetValue(cpus) is { } c) spec = spec.WithCpuQuota(c);
+            if (parse.GetValue(cpuset) is { } cs) spec = spec.WithCpuSet(cs.Trim());
+            foreach (var io in parse.GetValue(ioLimit) ?? [])
+            {
+                if (ValueParsers.TryParseIoLimit(io, out var limit, out string? problem)) spec = spec.AddIoLimit(limit);
+                else problems.Add(problem);
+            }
             if (parse.GetValue(fileSize) is { } fs)
             {
                 if (ValueParsers.TryParseSize(fs, out long bytes)) spec = spec.WithFileSizeLimit((ulong)bytes);
@@ -109,7 +146,11 @@ internal static class RunCommand
             }
 
             if (problems.Count > 0)
+            {
+                // Report what is wrong with the rest too, at once (the library checks it again when it runs).
+                problems.AddRange(spec.Validate(hostIsRoot: Environment.IsPrivilegedProcess));
                 return Fail(ExitCodes.Usage, problems);
+            }
 
             try
             {
@@ -122,6 +163,9 @@ internal static class RunCommand
                     Console.Error.WriteLine($"sandbox: CPU-time limit of {spec.CpuTimeLimit} exceeded; the sandbox was killed.");
                 else if (result.Outcome == SandboxOutcome.MemoryLimitExceeded)
                     Console.Error.WriteLine($"sandbox: memory limit of {spec.MemoryLimitBytes} bytes exceeded; the OOM killer ended it.");
+                else if (result.Outcome == SandboxOutcome.OutputLimitExceeded)
+                    Console.Error.WriteLine($"sandbox: output limit of {spec.OutputLimitBytes} bytes exceeded on " +
+                        $"{(result.StandardOutput.TotalBytes > spec.OutputLimitBytes ? "stdout" : "stderr")}; the sandbox was killed.");
                 return result.ShellExitCode;
             }
             catch (SandboxValidationException e)
@@ -147,6 +191,22 @@ internal static class RunCommand
             }
         });
         return run;
+    }
+
+    /// <summary>
+    /// fd 1 or 2 as an unbuffered stream that writes with write(2). Onto a pipe, socket or terminal, a FileStream, which
+    /// reports EPIPE (Console's streams swallow it): when the reader of the CLI's output goes away, the library closes the
+    /// program's pipe too, and the program gets SIGPIPE as if it wrote there itself. Onto a file, Console's stream: a
+    /// FileStream would write at positions of its own (pwrite), and stdout and stderr redirected to one file would overwrite
+    /// each other; write(2) shares the file offset with everyone else writing there, as the program itself would.
+    /// </summary>
+    private static Stream UnbufferedStream(int fd)
+    {
+        var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (!file.CanSeek)
+            return file;
+        file.Dispose();
+        return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
     }
 
     private static int Fail(int code, IEnumerable<string> problems)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Sandbox.Cli;
@@ -65,6 +66,73 @@ internal static class ValueParsers
             return false;
         bytes = (long)total;
         return true;
+    }
+
+    /// <summary>The keys of <c>--io-limit</c>, in the order <see cref="FormatIoLimit"/> writes them.</summary>
+    public static readonly IReadOnlyList<string> IoLimitKeys = ["rbps", "wbps", "riops", "wiops"];
+
+    /// <summary>
+    /// <c>DEVICE:KEY=VALUE[,KEY=VALUE...]</c>: DEVICE is MAJ:MIN or a device path; rbps and wbps are bytes per second
+    /// as sizes (<c>1m</c> = 1 MiB/s), riops and wiops whole operations per second; each key at most once.
+    /// </summary>
+    /// <param name="text">E.g. <c>254:0:wbps=1m,riops=100</c> or <c>/dev/vda:rbps=10m</c>.</param>
+    /// <param name="limit">The limit (the library validates the device and resolves it on the host).</param>
+    /// <param name="problem">What is wrong, when false.</param>
+    public static bool TryParseIoLimit(string text, [NotNullWhen(true)] out SandboxIoLimit? limit, [NotNullWhen(false)] out string? problem)
+    {
+        limit = null;
+        problem = null;
+        const string Example = "e.g. 254:0:wbps=1m,riops=100 or /dev/vda:rbps=10m";
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        int colon = equals < 0 ? -1 : text.LastIndexOf(':', equals);
+        if (colon <= 0)
+        {
+            problem = $"--io-limit '{text}' is not DEVICE:KEY=VALUE[,KEY=VALUE...] ({Example}).";
+            return false;
+        }
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (string pair in text[(colon + 1)..].Split(','))
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = eq < 0 ? pair : pair[..eq].Trim().ToLowerInvariant();
+            string value = eq < 0 ? "" : pair[(eq + 1)..];
+            if (!IoLimitKeys.Contains(key))
+            {
+                problem = $"--io-limit '{text}': '{pair}' is not one of rbps=, wbps=, riops=, wiops= ({Example}).";
+                return false;
+            }
+            if (values.ContainsKey(key))
+            {
+                problem = $"--io-limit '{text}' sets {key} twice.";
+                return false;
+            }
+            bool isRate = key.EndsWith("bps", StringComparison.Ordinal);
+            if (isRate ? !TryParseSize(value, out long number)
+                : !long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out number) || number <= 0)
+            {
+                problem = isRate
+                    ? $"--io-limit '{text}': {key} '{value}' is not a size per second (e.g. 1m for 1 MiB/s)."
+                    : $"--io-limit '{text}': {key} '{value}' is not a positive whole number of operations per second.";
+                return false;
+            }
+            values[key] = number;
+        }
+        limit = new SandboxIoLimit(
+            text[..colon],
+            values.TryGetValue("rbps", out long rbps) ? rbps : null,
+            values.TryGetValue("wbps", out long wbps) ? wbps : null,
+            values.TryGetValue("riops", out long riops) ? riops : null,
+            values.TryGetValue("wiops", out long wiops) ? wiops : null);
+        return true;
+    }
+
+    /// <summary>The <c>--io-limit</c> text of <paramref name="limit"/>, figures as plain numbers: <c>254:0:wbps=1048576,riops=100</c>.</summary>
+    public static string FormatIoLimit(SandboxIoLimit limit)
+    {
+        long?[] figures = [limit.ReadBytesPerSecond, limit.WriteBytesPerSecond, limit.ReadOperationsPerSecond, limit.WriteOperationsPerSecond];
+        return limit.Device + ":" + string.Join(',', IoLimitKeys.Zip(figures)
+            .Where(p => p.Second is not null)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.First}={p.Second}")));
     }
 
     /// <summary>SRC or SRC:DST (DST defaults to SRC).</summary>

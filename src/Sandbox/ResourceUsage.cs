@@ -7,7 +7,10 @@ namespace Sandbox;
 /// <param name="PeakMemoryBytes">The peak memory, if known.</param>
 /// <param name="MemorySource">Where <paramref name="PeakMemoryBytes"/> came from.</param>
 /// <param name="OomKilled">Whether the OOM killer killed a process of the sandbox.</param>
-/// <param name="PeakProcesses">The most processes and threads at once, where the kernel tells.</param>
+/// <param name="PeakProcesses">
+/// The most processes and threads alive at once: the cgroup's pids.peak (Linux 6.1+, cgroup v1 and v2). Null without a
+/// cgroup (no limit asked for one) or on a kernel without pids.peak: never estimated.
+/// </param>
 /// <param name="CpuSource">Where the CPU times came from.</param>
 public sealed record ResourceUsage(
     TimeSpan CpuTime,

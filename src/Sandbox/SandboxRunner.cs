@@ -57,8 +57,15 @@ public sealed class SandboxRunner
         ArgumentNullException.ThrowIfNull(spec);
         await using var running = await StartCoreAsync(spec, stdinPipe: spec.StandardInput is not null, cancellationToken).ConfigureAwait(false);
         Action? exceeded = spec.KillOnOutputLimit ? running.KillForOutputLimit : null;
-        var stdout = CaptureAsync(running.StandardOutput, spec.OutputLimitBytes, exceeded);
-        var stderr = CaptureAsync(running.StandardError, spec.OutputLimitBytes, exceeded);
+        // One stream for both (2>&1): its writes are taken in turns, whole chunks each.
+        // Not disposed: a pump may still hold it after a cancelled wait, and without AvailableWaitHandle it holds nothing to free.
+        var sharedTarget = spec.StandardOutputForwarding is { } o && ReferenceEquals(o, spec.StandardErrorForwarding) ? new SemaphoreSlim(1) : null;
+        var stdout = spec.StandardOutputForwarding is { } stdoutTarget
+            ? OutputPump.ForwardAsync(running.StandardOutput, stdoutTarget, spec.OutputLimitBytes, exceeded, sharedTarget)
+            : OutputPump.CaptureAsync(running.StandardOutput, spec.OutputLimitBytes, exceeded);
+        var stderr = spec.StandardErrorForwarding is { } stderrTarget
+            ? OutputPump.ForwardAsync(running.StandardError, stderrTarget, spec.OutputLimitBytes, exceeded, sharedTarget)
+            : OutputPump.CaptureAsync(running.StandardError, spec.OutputLimitBytes, exceeded);
         var stdin = spec.StandardInput is { } input ? FeedAsync(running.StandardInput, input) : Task.CompletedTask;
         var result = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
         await stdin.ConfigureAwait(false);
@@ -82,7 +89,8 @@ public sealed class SandboxRunner
     {
         cancellationToken.ThrowIfCancellationRequested();
         uint euid = _syscalls.EffectiveUserId;
-        var problems = spec.Validate(hostIsRoot: euid == 0);
+        var problems = new List<string>(spec.Validate(hostIsRoot: euid == 0));
+        problems.AddRange(_cgroups.HostProblems(spec));
         if (problems.Count > 0)
             throw new SandboxValidationException(problems);
         var (plan, isolation) = new LaunchPlanner(_fileSystem).Plan(spec, euid, _syscalls.EffectiveGroupId);
@@ -118,7 +126,9 @@ public sealed class SandboxRunner
             }
             else
             {
-                if (stdinPipe)
+                if (spec.InheritStandardInput)
+                    stdinFd = 0;
+                else if (stdinPipe)
                     stdinFd = Pipe(childEnd: 0, ref stdinHost);
                 stdoutFd = Pipe(childEnd: 1, ref stdoutHost);
                 stderrFd = Pipe(childEnd: 1, ref stderrHost);
@@ -182,29 +192,6 @@ public sealed class SandboxRunner
         handle.SetHandleAsInvalid();
         handle = null;
         return new AnonymousPipeClientStream(direction, new SafePipeHandle(fd, ownsHandle: true));
-    }
-
-    private static async Task<CapturedOutput> CaptureAsync(Stream stream, long limit, Action? exceeded)
-    {
-        var kept = new MemoryStream();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
-        long total = 0;
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-            {
-                long room = Math.Max(0, limit - kept.Length);
-                if (room > 0) kept.Write(buffer, 0, (int)Math.Min(room, n));
-                total += n;
-                if (total > limit) exceeded?.Invoke();
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-        return new CapturedOutput(kept.GetBuffer().AsMemory(0, (int)kept.Length), total);
     }
 
     private static async Task FeedAsync(Stream stdin, ReadOnlyMemory<byte> input)

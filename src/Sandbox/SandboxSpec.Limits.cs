@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics.Contracts;
 
 namespace Sandbox;
@@ -29,8 +30,18 @@ public sealed partial record SandboxSpec
     /// </summary>
     public bool AllowRlimitFallback { get; init; }
 
+    /// <summary>The CPUs the sandbox may run on, as a CPU list such as <c>0-1,3</c> (cgroup cpuset.cpus); null: every CPU it would have anyway.</summary>
+    public string? CpuSet { get; init; }
+
+    /// <summary>The memory nodes the sandbox may allocate from, as a list such as <c>0</c> (cgroup cpuset.mems); null: the parent cgroup's.</summary>
+    public string? MemoryNodeSet { get; init; }
+
+    /// <summary>Block I/O limits, one per device (cgroup v2 io.max; v1 blkio.throttle.*).</summary>
+    public ImmutableArray<SandboxIoLimit> IoLimits { get; init; } = [];
+
     /// <summary>Whether any limit needs a cgroup.</summary>
-    internal bool NeedsCgroup => MemoryLimitBytes is not null || ProcessLimit is not null || CpuTimeLimit is not null || CpuQuota is not null;
+    internal bool NeedsCgroup => MemoryLimitBytes is not null || ProcessLimit is not null || CpuTimeLimit is not null || CpuQuota is not null
+        || CpuSet is not null || MemoryNodeSet is not null || !IoLimits.IsDefaultOrEmpty;
 
     /// <summary>The memory limit.</summary>
     [Pure]
@@ -56,6 +67,27 @@ public sealed partial record SandboxSpec
     [Pure]
     public SandboxSpec WithStackLimit(ulong bytes) => this with { StackLimitBytes = bytes };
 
+    /// <summary>Pins the sandbox to <paramref name="cpus"/> (and, if given, the memory nodes <paramref name="memoryNodes"/>) with the cgroup cpuset controller.</summary>
+    /// <param name="cpus">A CPU list: indexes and ranges, e.g. <c>0</c>, <c>0-1,3</c>; each CPU must be online.</param>
+    /// <param name="memoryNodes">A memory node list, e.g. <c>0</c>; null leaves the parent cgroup's.</param>
+    [Pure]
+    public SandboxSpec WithCpuSet(string cpus, string? memoryNodes = null) => this with { CpuSet = cpus, MemoryNodeSet = memoryNodes };
+
+    /// <summary>Adds block I/O limits for one device (see <see cref="SandboxIoLimit"/>).</summary>
+    [Pure]
+    public SandboxSpec AddIoLimit(SandboxIoLimit limit) => this with { IoLimits = IoLimits.Add(limit) };
+
+    /// <summary>Adds block I/O limits for one whole disk, as MAJOR:MINOR or a device path; null leaves a figure unlimited.</summary>
+    /// <param name="device">MAJOR:MINOR (e.g. <c>254:0</c>) or a block device path (e.g. <c>/dev/vda</c>).</param>
+    /// <param name="readBytesPerSecond">Read bandwidth.</param>
+    /// <param name="writeBytesPerSecond">Write bandwidth.</param>
+    /// <param name="readOperationsPerSecond">Read operations per second.</param>
+    /// <param name="writeOperationsPerSecond">Write operations per second.</param>
+    [Pure]
+    public SandboxSpec AddIoLimit(string device, long? readBytesPerSecond = null, long? writeBytesPerSecond = null,
+        long? readOperationsPerSecond = null, long? writeOperationsPerSecond = null) =>
+        AddIoLimit(new SandboxIoLimit(device, readBytesPerSecond, writeBytesPerSecond, readOperationsPerSecond, writeOperationsPerSecond));
+
     /// <summary>Opts in to rlimits where cgroups are unavailable (see <see cref="AllowRlimitFallback"/>).</summary>
     [Pure]
     public SandboxSpec WithRlimitFallback() => this with { AllowRlimitFallback = true };
@@ -74,5 +106,18 @@ public sealed partial record SandboxSpec
             problems.Add("FileSizeLimitBytes 0 forbids writing any file: use at least 1.");
         if (StackLimitBytes is < 64 * 1024)
             problems.Add($"StackLimitBytes {StackLimitBytes} is too small: give at least 64 KiB.");
+        if (CpuSet is not null && (!Cgroups.CpuList.TryParse(CpuSet, out var cpus) || cpus.Count == 0))
+            problems.Add($"CpuSet '{CpuSet}' is not a CPU list: give CPU indexes and ranges such as '0', '0-1,3' (ascending ranges, at most {Cgroups.CpuList.MaxIndex}).");
+        if (MemoryNodeSet is not null && (!Cgroups.CpuList.TryParse(MemoryNodeSet, out var nodes) || nodes.Count == 0))
+            problems.Add($"MemoryNodeSet '{MemoryNodeSet}' is not a memory node list: give node indexes and ranges such as '0' or '0-1'.");
+        foreach (var io in IoLimits)
+        {
+            if (io is null)
+                problems.Add("An I/O limit is null.");
+            else
+                problems.AddRange(io.Problems());
+        }
+        foreach (var device in IoLimits.Where(io => io is not null).GroupBy(io => io.Device, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            problems.Add($"Device '{device.Key}' has {device.Count()} I/O limits: give each device one, with all its figures.");
     }
 }

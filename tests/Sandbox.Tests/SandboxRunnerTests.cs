@@ -94,6 +94,24 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
+    public async Task An_inherited_stdin_with_forwarded_output_hands_over_fd_0_and_pipes_stdout_and_stderr()
+    {
+        var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile);
+        var spec = SandboxSpec.Command("/bin/true").WithInheritedStandardInput().WithOutputForwarding(new MemoryStream(), new MemoryStream());
+
+        await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(spec));
+
+        var plan = Assert.Single(kernel.Launched);
+        var (stdout, stderr, report) = (kernel.Pipes[0], kernel.Pipes[1], kernel.Pipes[2]);
+        Assert.Equal(3, kernel.Pipes.Count);
+        Assert.Equal(0, plan.StdinFd);
+        Assert.Equal(Fd(stdout.Write), plan.StdoutFd);
+        Assert.Equal(Fd(stderr.Write), plan.StderrFd);
+        Assert.Equal(Fd(report.Write), plan.ReportFd);
+    }
+
+    [Fact]
     public async Task A_root_host_launches_a_plan_that_maps_to_the_host_identity()
     {
         var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));

@@ -36,6 +36,10 @@ public sealed class SandboxSpecTests
         { "WithFileSizeLimit", s => s.WithFileSizeLimit(1024), s => s.FileSizeLimitBytes },
         { "WithStackLimit", s => s.WithStackLimit(1 << 20), s => s.StackLimitBytes },
         { "WithRlimitFallback", s => s.WithRlimitFallback(), s => s.AllowRlimitFallback },
+        { "WithCpuSet", s => s.WithCpuSet("0", "0"), s => $"{s.CpuSet}/{s.MemoryNodeSet}" },
+        { "AddIoLimit", s => s.AddIoLimit("254:0", writeBytesPerSecond: 1 << 20), s => string.Join(',', s.IoLimits) },
+        { "WithOutputForwarding", s => s.WithOutputForwarding(Stream.Null, Stream.Null), s => s.StandardOutputForwarding is null && s.StandardErrorForwarding is null },
+        { "WithInheritedStandardInput", s => s.WithInheritedStandardInput(), s => s.InheritStandardInput },
     };
 
     [Theory]
@@ -288,5 +292,87 @@ public sealed class SandboxSpecTests
 
         Assert.Equal(2, thrown.Problems.Count);
         Assert.All(problems, p => Assert.Contains(p, thrown.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CPU_sets_and_IO_limits_are_appended_and_need_a_cgroup()
+    {
+        var spec = Spec.WithCpuSet("0-1,3").AddIoLimit("254:0", writeBytesPerSecond: 1 << 20).AddIoLimit(new SandboxIoLimit("/dev/vdb", ReadOperationsPerSecond: 100));
+
+        Assert.Equal("0-1,3", spec.CpuSet);
+        Assert.Null(spec.MemoryNodeSet);
+        Assert.Equal([new SandboxIoLimit("254:0", WriteBytesPerSecond: 1 << 20), new SandboxIoLimit("/dev/vdb", ReadOperationsPerSecond: 100)], spec.IoLimits.AsEnumerable());
+        Assert.True(spec.NeedsCgroup);
+        Assert.True(Spec.WithCpuSet("0").NeedsCgroup);
+        Assert.True(Spec.AddIoLimit("8:0", readBytesPerSecond: 1).NeedsCgroup);
+        Assert.False(Spec.NeedsCgroup);
+        Assert.Empty(spec.Validate(hostIsRoot: true));
+    }
+
+    [Fact]
+    public void Validation_reports_every_bad_CPU_list_and_IO_limit_at_once()
+    {
+        var spec = Spec
+            .WithCpuSet("3-1", memoryNodes: "x")
+            .AddIoLimit("sda", writeBytesPerSecond: 1)
+            .AddIoLimit("8:0")
+            .AddIoLimit("8:16", readBytesPerSecond: 0, writeOperationsPerSecond: -1)
+            .AddIoLimit("/dev/vda", readBytesPerSecond: 1)
+            .AddIoLimit("/dev/vda", writeBytesPerSecond: 1);
+
+        var problems = spec.Validate(hostIsRoot: true);
+
+        string[] expected =
+        [
+            "CpuSet '3-1' is not a CPU list",
+            "MemoryNodeSet 'x' is not a memory node list",
+            "device 'sda' is neither MAJOR:MINOR",
+            "I/O limit on '8:0' limits nothing",
+            "'8:16': read bytes per second 0 must be positive",
+            "'8:16': write operations per second -1 must be positive",
+            "Device '/dev/vda' has 2 I/O limits",
+        ];
+        Assert.Equal(expected.Length, problems.Count);
+        foreach (var text in expected)
+            Assert.Single(problems, p => p.Contains(text, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0-1,3")]
+    [InlineData(" 2 ")]
+    [InlineData("0-65535")]
+    public void Validation_accepts_a_CPU_list(string cpus) => Assert.Empty(Spec.WithCpuSet(cpus).Validate(hostIsRoot: true));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1-")]
+    [InlineData("-1")]
+    [InlineData("0,,1")]
+    [InlineData("65536")]
+    [InlineData("a")]
+    public void Validation_rejects_a_malformed_or_empty_CPU_list(string cpus) =>
+        Assert.Contains("not a CPU list", Assert.Single(Spec.WithCpuSet(cpus).Validate(hostIsRoot: true)), StringComparison.Ordinal);
+
+    [Fact]
+    public void Validation_rejects_forwarding_together_with_inherited_streams_and_unwritable_targets()
+    {
+        var readOnly = new MemoryStream([], writable: false);
+
+        var problems = Spec.WithOutputForwarding(readOnly, readOnly).WithInheritedStandardStreams().Validate(hostIsRoot: false);
+
+        Assert.Equal(3, problems.Count);
+        Assert.Single(problems, p => p.Contains("Output forwarding is set together with inherited standard streams", StringComparison.Ordinal));
+        Assert.Single(problems, p => p.Contains("forward standard output to is not writable", StringComparison.Ordinal));
+        Assert.Single(problems, p => p.Contains("forward standard error to is not writable", StringComparison.Ordinal));
+        Assert.Empty(Spec.WithOutputForwarding(new MemoryStream(), new MemoryStream()).WithInheritedStandardInput().Validate(hostIsRoot: false));
+    }
+
+    [Fact]
+    public void Validation_rejects_standard_input_bytes_together_with_an_inherited_standard_input()
+    {
+        var spec = Spec.WithStandardInput("x").WithInheritedStandardInput();
+
+        Assert.Contains("inherited standard input: choose one", Assert.Single(spec.Validate(hostIsRoot: false)), StringComparison.Ordinal);
     }
 }

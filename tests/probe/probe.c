@@ -32,6 +32,11 @@
  *                             under a process limit
  *   probe cpu-burn MS         a fixed amount of work (MS x BURN_ITERATIONS_PER_MS iterations, about MS ms of CPU
  *                             here), then its own getrusage: "user_us=", "sys_us=", "cpu_us="
+ *   probe cpus                Cpus_allowed_list= and Mems_allowed_list= (from /proc/self/status)
+ *   probe write-direct PATH MIB
+ *                             writes MIB MiB to PATH (created or truncated) with O_DIRECT in 1 MiB writes, so each
+ *                             reaches the disk on this process's account; prints "wrote=BYTES" and "ms=MILLISECONDS"
+ *                             (monotonic), or the errno's name
  *   probe write-bytes PATH N [ignore-xfsz]
  *                             writes N bytes to PATH (created or truncated) in 4 KiB chunks; prints "wrote=K"
  *                             and "ok" or the errno's name (EFBIG, ...); beyond RLIMIT_FSIZE SIGXFSZ kills it
@@ -454,12 +459,61 @@ static int cmd_network(void)
     return 0;
 }
 
+static int cmd_cpus(void)
+{
+    static const char *const fields[] = { "Cpus_allowed_list:", "Mems_allowed_list:", NULL };
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return fail("/proc/self/status");
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        for (const char *const *field = fields; *field; field++) {
+            size_t len = strlen(*field);
+            if (strncmp(line, *field, len) != 0) continue;
+            const char *value = line + len;
+            while (*value == ' ' || *value == '\t') value++;
+            printf("%.*s=%s", (int)(len - 1), line, value);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int cmd_write_direct(const char *path, long mib)
+{
+    const size_t chunk = 1 << 20;
+    void *block;
+    if (posix_memalign(&block, 4096, chunk) != 0) return fail("posix_memalign");
+    memset(block, 'd', chunk);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        puts(errno_name(errno));
+        return 0;
+    }
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    long long written = 0;
+    for (long i = 0; i < mib; i++) {
+        ssize_t w = write(fd, block, chunk);
+        if (w < 0) {
+            printf("wrote=%lld\n%s\n", written, errno_name(errno));
+            close(fd);
+            return 0;
+        }
+        written += w;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    close(fd);
+    long long ms = (end.tv_sec - start.tv_sec) * 1000LL + (end.tv_nsec - start.tv_nsec) / 1000000;
+    printf("wrote=%lld\nms=%lld\n", written, ms);
+    return 0;
+}
+
 static int usage(void)
 {
     fputs("usage: probe hostname | ids | status | pid | pids | netdevs | fds | env | write PATH | exists PATH\n"
           "             | exit N | kill-self SIG | fork-sleepers N [MARKER...] | sleep SECONDS | spew BYTES\n"
           "             | echo | mountinfo | hog MIB | touch MIB | spin SECONDS | spin-threads N | forkbomb\n"
-          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | network\n",
+          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | cpus | write-direct PATH MIB | network\n",
           stderr);
     return USAGE_ERROR;
 }
@@ -481,6 +535,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "echo")) return cmd_echo();
     if (!strcmp(cmd, "mountinfo")) return copy_file("/proc/self/mountinfo");
     if (!strcmp(cmd, "forkbomb")) return cmd_forkbomb();
+    if (!strcmp(cmd, "cpus")) return cmd_cpus();
     if (!arg) return usage();
     if (!strcmp(cmd, "write")) return cmd_write(arg);
     if (!strcmp(cmd, "exists")) return cmd_exists(arg);
@@ -494,6 +549,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "spin")) return cmd_spin(strtod(arg, NULL));
     if (!strcmp(cmd, "spin-threads")) return cmd_spin_threads(atoi(arg));
     if (!strcmp(cmd, "cpu-burn")) return cmd_cpu_burn(atol(arg));
+    if (!strcmp(cmd, "write-direct") && argc > 3) return cmd_write_direct(arg, atol(argv[3]));
     if (!strcmp(cmd, "write-bytes") && argc > 3)
         return cmd_write_bytes(arg, atoll(argv[3]), argc > 4 && !strcmp(argv[4], "ignore-xfsz"));
     return usage();

@@ -27,7 +27,7 @@ internal sealed record CgroupUsage
     /// <summary>Times the memory limit was hit (v2 memory.events max; v1 memory.failcnt).</summary>
     public long? MemoryLimitHits { get; init; }
 
-    /// <summary>The most processes and threads alive at once (pids.peak, Linux 6.1+ on v2).</summary>
+    /// <summary>The most processes and threads alive at once (pids.peak: Linux 6.1+, v1 and v2 alike); null where the file is missing.</summary>
     public long? PeakProcesses { get; init; }
 
     /// <summary>Forks refused by pids.max (pids.events max).</summary>

@@ -27,6 +27,55 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
     /// <summary>What a sandbox gets: its cgroup (if any), the rlimits to add, and what is enforced.</summary>
     public sealed record Assignment(ISandboxCgroup? Cgroup, ImmutableArray<ResourceLimit> ResourceLimits, ImmutableArray<EnforcedLimit> Enforced);
 
+    /// <summary>Where the kernel lists the online CPUs.</summary>
+    public const string OnlineCpusPath = "/sys/devices/system/cpu/online";
+
+    /// <summary>
+    /// What is wrong with the spec's CPU set and I/O devices on this host (CPUs that are not online, devices that are not
+    /// whole disks), each naming the value and the fix; empty when nothing is. Values the spec's own validation rejects
+    /// are skipped here.
+    /// </summary>
+    public IReadOnlyList<string> HostProblems(SandboxSpec spec)
+    {
+        var problems = new List<string>();
+        if (spec.CpuSet is { } cpuSet && CpuList.TryParse(cpuSet, out var cpus) && cpus.Count > 0
+            && CgroupFiles.TryRead(fileSystem, OnlineCpusPath) is { } onlineText && CpuList.TryParse(onlineText, out var online))
+        {
+            var offline = cpus.Where(c => !online.Contains(c)).ToList();
+            if (offline.Count > 0)
+                problems.Add($"CpuSet '{cpuSet}' names CPU {CpuList.Format(offline)}, which {(offline.Count == 1 ? "is" : "are")} not online on this host (online: {CpuList.Format(online)}): choose among those.");
+        }
+        ResolveIo(spec, problems);
+        return problems;
+    }
+
+    /// <summary>The spec's I/O limits with each device resolved to its disk's number; problems for those that cannot be.</summary>
+    private List<IoDeviceLimit> ResolveIo(SandboxSpec spec, List<string> problems)
+    {
+        var resolved = new List<IoDeviceLimit>();
+        if (spec.IoLimits.IsDefaultOrEmpty)
+            return resolved;
+        var seen = new Dictionary<DeviceNumber, string>();
+        foreach (var io in spec.IoLimits)
+        {
+            if (io is null || io.Problems().Any())
+                continue;
+            if (BlockDeviceResolver.Resolve(fileSystem, io.Device, out string? problem) is not { } device)
+            {
+                problems.Add(problem!);
+                continue;
+            }
+            if (seen.TryGetValue(device, out string? other))
+            {
+                problems.Add($"I/O limit devices '{other}' and '{io.Device}' are the same disk ({device}): give it one limit, with all its figures.");
+                continue;
+            }
+            seen[device] = io.Device;
+            resolved.Add(new IoDeviceLimit(device, io.ReadBytesPerSecond, io.WriteBytesPerSecond, io.ReadOperationsPerSecond, io.WriteOperationsPerSecond));
+        }
+        return resolved;
+    }
+
     public Assignment Assign(SandboxSpec spec)
     {
         var rlimits = ImmutableArray.CreateBuilder<ResourceLimit>();
@@ -46,7 +95,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
                 throw new SandboxUnsupportedException(
                     "cgroups for the limits this sandbox asks for (" + string.Join(", ", Requested(spec)) + ")",
                     string.Join(" ", layout.Problems.Select(p => p.What + (p.Fix is null ? "" : " " + p.Fix))) +
-                    " Or allow rlimits instead with WithRlimitFallback() (--rlimit-fallback): memory becomes RLIMIT_AS and CPU time RLIMIT_CPU per process; a process limit and a CPU quota are then not enforced.");
+                    " Or allow rlimits instead with WithRlimitFallback() (--rlimit-fallback): memory becomes RLIMIT_AS and CPU time RLIMIT_CPU per process; a process limit, a CPU quota, a CPU set and I/O limits are then not enforced.");
             if (spec.MemoryLimitBytes is { } memory)
                 Rlimit(RlimitAs, (ulong)memory, "memory (address space, per process)");
             if (spec.CpuTimeLimit is { } cpu)
@@ -59,12 +108,18 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
             return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
         }
 
+        var ioProblems = new List<string>();
         var limits = new CgroupLimits
         {
             MemoryBytes = spec.MemoryLimitBytes,
             MaxProcesses = spec.ProcessLimit,
             CpuQuota = spec.CpuQuota is { } cpus ? Cgroups.CpuQuota.FromCpus(cpus) : null,
+            Cpus = spec.CpuSet,
+            MemoryNodes = spec.MemoryNodeSet,
+            Io = ResolveIo(spec, ioProblems),
         };
+        if (ioProblems.Count > 0)
+            throw new SandboxValidationException(ioProblems);
         string id = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}.{Interlocked.Increment(ref _next)}");
         var cgroup = driver.Create(id, limits);
         foreach (var e in cgroup.Enforced)
@@ -89,6 +144,8 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         if (spec.ProcessLimit is not null) yield return "processes";
         if (spec.CpuTimeLimit is not null) yield return "CPU time";
         if (spec.CpuQuota is not null) yield return "CPU quota";
+        if (spec.CpuSet is not null || spec.MemoryNodeSet is not null) yield return "CPU set";
+        if (!spec.IoLimits.IsDefaultOrEmpty) yield return "I/O";
     }
 
     /// <summary>The cgroup's accounting as the public <see cref="ResourceUsage"/>.</summary>

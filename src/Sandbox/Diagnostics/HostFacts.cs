@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using Sandbox.Cgroups;
 
 namespace Sandbox.Diagnostics;
 
@@ -14,12 +14,16 @@ internal sealed class HostFacts
         Kernel = KernelVersion.TryParse(Release, out var version) ? version : null;
         Status = files.TryReadText(ProcStatus.Path);
         Credentials = ProcessCredentials.Parse(Status);
-        MountInfo = files.TryReadText(HostMount.MountInfoPath);
-        Mounts = HostMount.Parse(MountInfo);
-        Cgroups = HostCgroups.Detect(Mounts);
-        ProcSelfCgroup = files.TryReadText(CgroupMembership.ProcSelfCgroup);
-        Memberships = CgroupMembership.Parse(ProcSelfCgroup);
+        MountInfo = files.TryReadText(MountInfoPath);
+        ProcSelfCgroup = files.TryReadText(ProcSelfCgroupPath);
+        CgroupView = new HostCgroupView(files, Credentials);
+        // The driver's own detection, with its default parent and controllers: what doctor says is what RunAsync will find.
+        Cgroups = CgroupLayoutDetector.Detect(CgroupView, Credentials?.Uid ?? uint.MaxValue);
     }
+
+    public const string MountInfoPath = "/proc/self/mountinfo";
+
+    public const string ProcSelfCgroupPath = "/proc/self/cgroup";
 
     public IHostFiles Files { get; }
 
@@ -37,14 +41,14 @@ internal sealed class HostFacts
     /// <summary>The text of /proc/self/mountinfo, or null.</summary>
     public string? MountInfo { get; }
 
-    public ImmutableArray<HostMount> Mounts { get; }
+    /// <summary>The cgroup layout as the cgroup drivers detect it (<see cref="CgroupLayoutDetector"/>).</summary>
+    public CgroupLayout Cgroups { get; }
 
-    public HostCgroups Cgroups { get; }
+    /// <summary>The read-only view detection read through, with what its writability checks found.</summary>
+    public HostCgroupView CgroupView { get; }
 
     /// <summary>The text of /proc/self/cgroup, or null.</summary>
     public string? ProcSelfCgroup { get; }
-
-    public ImmutableArray<CgroupMembership> Memberships { get; }
 
     /// <summary>"Linux 6.8.0-45-generic", or "this kernel" when the release is unknown.</summary>
     public string KernelName => Release is null ? "this kernel" : $"Linux {Release}";

@@ -25,6 +25,18 @@ internal sealed class HostFiles : IHostFiles
             : null;
     }
 
+    public IReadOnlyList<string> ListDirectories(string path)
+    {
+        try
+        {
+            return Directory.Exists(path) ? [.. Directory.EnumerateDirectories(path).Select(d => Path.GetFileName(d))] : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     public string? TryOpen(string path, FileAccess access)
     {
         try

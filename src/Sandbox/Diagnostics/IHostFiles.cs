@@ -16,6 +16,9 @@ internal interface IHostFiles
     /// <summary>The type, owner and mode of a directory or device node (lstat); null for anything else, or if it cannot be examined.</summary>
     HostFileStatus? TryGetStatus(string path);
 
+    /// <summary>The names (not paths) of the subdirectories of <paramref name="path"/>; empty if it does not exist or cannot be listed.</summary>
+    IReadOnlyList<string> ListDirectories(string path);
+
     /// <summary>
     /// Opens <paramref name="path"/> with <paramref name="access"/> and closes it at once, without reading or writing:
     /// null if the kernel allowed it, otherwise why not (e.g. <c>EACCES (permission denied)</c>).

@@ -9,8 +9,11 @@ namespace Sandbox.IntegrationTests.Limits;
 /// </summary>
 internal static partial class SandboxCgroupDirectories
 {
-    /// <summary>The hierarchies a sandbox cgroup is made in (the driver's default v1 controllers).</summary>
+    /// <summary>The hierarchies every sandbox cgroup is made in (the driver's default v1 controllers).</summary>
     public static readonly string[] Hierarchies = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+
+    /// <summary>Every hierarchy a sandbox cgroup may be made in: the default ones, and cpuset and blkio for CPU sets and I/O limits.</summary>
+    public static readonly string[] AllHierarchies = [.. Hierarchies, "cpuset", "blkio"];
 
     private const string Root = "/sys/fs/cgroup";
 
@@ -20,7 +23,10 @@ internal static partial class SandboxCgroupDirectories
     /// <summary>The peak-memory source a sandbox with a cgroup reports on this machine.</summary>
     public static MemorySource ExpectedMemorySource => HostUsesCgroupV1 ? MemorySource.CgroupV1MaxUsage : MemorySource.CgroupV2MemoryPeak;
 
-    /// <summary>Every sandbox cgroup directory of this process, at most four levels beneath each hierarchy's root.</summary>
+    /// <summary>
+    /// Every sandbox cgroup directory of this process, at most four levels beneath each v1 hierarchy's root (all of
+    /// <see cref="AllHierarchies"/>), or beneath the cgroup2 root on a v2-only host.
+    /// </summary>
     public static IReadOnlyList<string> OfThisProcess()
     {
         var found = new List<string>();
@@ -32,9 +38,9 @@ internal static partial class SandboxCgroupDirectories
             AttributesToSkip = FileAttributes.None,
         };
         string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        foreach (string hierarchy in Hierarchies)
+        string[] roots = HostUsesCgroupV1 ? [.. AllHierarchies.Select(h => Path.Combine(Root, h))] : [Root];
+        foreach (string root in roots)
         {
-            string root = Path.Combine(Root, hierarchy);
             if (!Directory.Exists(root)) continue;
             try
             {

@@ -12,8 +12,8 @@ internal sealed record CliRun(int ExitCode, string StandardOutput, string Standa
 }
 
 /// <summary>
-/// Runs the <c>sandbox</c> CLI as an unprivileged user (nobody, through <c>setpriv</c>), from the
-/// world-readable copy of the build output, with a clean environment.
+/// Runs the <c>sandbox</c> CLI as an unprivileged user (nobody, through <c>setpriv</c>), or as this root test
+/// process, from the world-readable copy of the build output, with a clean environment.
 /// </summary>
 internal static class RootlessCli
 {
@@ -25,9 +25,21 @@ internal static class RootlessCli
     private static readonly Lazy<string> LazyDotnet = new(FindDotnet);
 
     /// <summary>Runs <c>sandbox ARGUMENTS</c> and waits for it to exit.</summary>
-    public static async Task<CliRun> RunAsync(params IEnumerable<string> arguments)
+    public static Task<CliRun> RunAsync(params IEnumerable<string> arguments) =>
+        RunProcessAsync("setpriv", [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", LazyDotnet.Value, TestBinaries.CliAssemblyPath, .. arguments], standardInput: null);
+
+    /// <summary>Runs the CLI as this (root) test process: <c>dotnet Sandbox.Cli.dll ARGUMENTS</c>, feeding it <paramref name="standardInput"/>.</summary>
+    public static Task<CliRun> RunAsRootAsync(string? standardInput, params IEnumerable<string> arguments) =>
+        RunProcessAsync(LazyDotnet.Value, [TestBinaries.CliAssemblyPath, .. arguments], standardInput);
+
+    /// <summary>Runs <c>sandbox run OPTIONS --ro-bind PROBE:/probe -- /probe PROBE_ARGUMENTS</c> as root.</summary>
+    public static Task<CliRun> RunProbeAsRootAsync(IEnumerable<string> options, params IEnumerable<string> probeArguments) =>
+        RunAsRootAsync(null, ["run", .. options, "--ro-bind", $"{TestBinaries.ProbePath}:{Probe.InsidePath}", "--", Probe.InsidePath, .. probeArguments]);
+
+    /// <summary>Starts <paramref name="fileName"/> with a clean environment, writes <paramref name="standardInput"/> (then EOF), and collects its output.</summary>
+    private static async Task<CliRun> RunProcessAsync(string fileName, IEnumerable<string> arguments, string? standardInput)
     {
-        var start = new ProcessStartInfo("setpriv")
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -35,8 +47,7 @@ internal static class RootlessCli
             UseShellExecute = false,
             WorkingDirectory = "/",
         };
-        string[] asNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", LazyDotnet.Value, TestBinaries.CliAssemblyPath];
-        foreach (var arg in asNobody.Concat(arguments))
+        foreach (var arg in arguments)
             start.ArgumentList.Add(arg);
 
         string? dotnetRoot = Environment.GetEnvironmentVariable("DOTNET_ROOT");
@@ -48,10 +59,12 @@ internal static class RootlessCli
         if (dotnetRoot is not null) start.Environment["DOTNET_ROOT"] = dotnetRoot;
 
         using var process = Process.Start(start)
-            ?? throw new InvalidOperationException("setpriv did not start");
-        process.StandardInput.Close();
+            ?? throw new InvalidOperationException($"{fileName} did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+            await process.StandardInput.WriteAsync(standardInput);
+        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(RunTimeout);
         try
         {
@@ -60,7 +73,7 @@ internal static class RootlessCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The CLI ({string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
+            throw new TimeoutException($"The CLI ({fileName} {string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
         }
         return new CliRun(process.ExitCode, await stdout, await stderr);
     }

@@ -223,6 +223,148 @@ public class SandboxCgroupsTests
             SandboxCgroups.ToUsage(CgroupUsage.Empty));
     }
 
+    [Fact]
+    public void On_v1_a_CPU_set_and_an_IO_limit_join_the_cpuset_and_blkio_hierarchies_and_say_how_they_are_enforced()
+    {
+        var host = new FakeCgroupV1Host();
+        AddDisks(host.FileSystem);
+        var spec = Program.WithCpuSet("1").AddIoLimit("/dev/disk/by-id/virtio-root", writeBytesPerSecond: 4 * MiB, readOperationsPerSecond: 100);
+
+        Assert.Empty(new SandboxCgroups(host.FileSystem, Root).HostProblems(spec));
+        var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(spec);
+
+        string name = NameOf(1);
+        Assert.Contains($"/sys/fs/cgroup/cpuset/{name}/cgroup.procs", assignment.Cgroup!.ProcsFiles);
+        Assert.Contains($"/sys/fs/cgroup/blkio/{name}/cgroup.procs", assignment.Cgroup.ProcsFiles);
+        Assert.Equal("1\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpuset/{name}/cpuset.cpus"));
+        Assert.Equal("0\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpuset/{name}/cpuset.mems")); // the parent's, or no task may join
+        Assert.Contains("254:0 4194304", host.FileSystem.Peek($"/sys/fs/cgroup/blkio/{name}/blkio.throttle.write_bps_device"), StringComparison.Ordinal);
+        Assert.Contains("254:0 100", host.FileSystem.Peek($"/sys/fs/cgroup/blkio/{name}/blkio.throttle.read_iops_device"), StringComparison.Ordinal);
+        Assert.Equal(
+            [
+                "cpus: cgroup v1 cpuset.cpus=1",
+                "io 254:0: cgroup v1 blkio.throttle.write_bps_device '254:0 4194304', blkio.throttle.read_iops_device '254:0 100'",
+            ],
+            assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void On_v2_a_CPU_set_and_an_IO_limit_enable_the_cpuset_and_io_controllers_and_write_cpuset_cpus_and_io_max()
+    {
+        var host = new FakeCgroupV2Host();
+        AddDisks(host.FileSystem);
+
+        var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithCpuSet("0-1", "0").AddIoLimit("254:0", readBytesPerSecond: MiB));
+
+        string dir = assignment.Cgroup!.UnifiedDirectory!;
+        Assert.Contains("cpuset", host.FileSystem.Peek("/sys/fs/cgroup/cgroup.subtree_control"), StringComparison.Ordinal);
+        Assert.Contains("io", host.FileSystem.Peek("/sys/fs/cgroup/cgroup.subtree_control"), StringComparison.Ordinal);
+        Assert.Equal("0-1\n", host.FileSystem.Peek(dir + "/cpuset.cpus"));
+        Assert.Equal("0\n", host.FileSystem.Peek(dir + "/cpuset.mems"));
+        Assert.Contains("254:0 rbps=1048576", host.FileSystem.Peek(dir + "/io.max"), StringComparison.Ordinal);
+        Assert.Equal(
+            ["cpus: cgroup v2 cpuset.cpus=0-1", "mems: cgroup v2 cpuset.mems=0", "io 254:0: cgroup v2 io.max '254:0 rbps=1048576 wbps=max riops=max wiops=max'"],
+            assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void A_CPU_that_is_not_online_and_devices_that_are_not_whole_disks_are_each_named_with_the_fix()
+    {
+        var host = new FakeCgroupV1Host();
+        AddDisks(host.FileSystem);
+        var spec = Program
+            .WithCpuSet("1-3")
+            .AddIoLimit("/dev/vda1", readBytesPerSecond: 1)
+            .AddIoLimit("254:1", writeBytesPerSecond: 1)
+            .AddIoLimit("9:9", writeBytesPerSecond: 1)
+            .AddIoLimit("/dev/missing", writeBytesPerSecond: 1)
+            .AddIoLimit("/dev/null", writeBytesPerSecond: 1)
+            .AddIoLimit("254:0", readOperationsPerSecond: 1)
+            .AddIoLimit("/dev/vda", writeOperationsPerSecond: 1);
+
+        var problems = new SandboxCgroups(host.FileSystem, Root).HostProblems(spec);
+
+        string[] expected =
+        [
+            "CpuSet '1-3' names CPU 2-3, which are not online on this host (online: 0-1)",
+            "'/dev/vda1' (254:1) is a partition; the kernel throttles whole disks only: limit its disk vda (254:0) instead.",
+            "'254:1' (254:1) is a partition",
+            "device 9:9 is not a block device of this host",
+            "'/dev/missing' does not exist on this host",
+            "'/dev/null' is not a block device node under /dev",
+            "devices '254:0' and '/dev/vda' are the same disk (254:0)",
+        ];
+        Assert.Equal(expected.Length, problems.Count);
+        foreach (var text in expected)
+            Assert.Single(problems, p => p.Contains(text, StringComparison.Ordinal));
+        var e = Assert.Throws<SandboxValidationException>(() => new SandboxCgroups(host.FileSystem, Root).Assign(Program.AddIoLimit("254:1", writeBytesPerSecond: 1)));
+        Assert.Contains("is a partition", Assert.Single(e.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rootless_on_cgroup_v1_a_CPU_set_and_IO_limits_are_refused_naming_them()
+    {
+        var host = RootlessV1Host();
+        AddDisks(host.FileSystem);
+
+        var e = Assert.Throws<SandboxUnsupportedException>(() => new SandboxCgroups(host.FileSystem, Rootless).Assign(Program.WithCpuSet("0").AddIoLimit("254:0", readBytesPerSecond: 1)));
+
+        Assert.Equal("cgroups for the limits this sandbox asks for (CPU set, I/O)", e.Feature);
+        Assert.Contains("a CPU set and I/O limits are then not enforced", e.HowToGetIt, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    public void Peak_processes_come_from_pids_peak_where_the_kernel_has_it_and_are_null_where_it_does_not(int version, bool kernelHasPidsPeak)
+    {
+        FakeCgroupFileSystem fs;
+        ISandboxCgroup cgroup;
+        string pids;
+        if (version == 1)
+        {
+            var host = new FakeCgroupV1Host();
+            (fs, cgroup) = (host.FileSystem, new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithMemoryLimit(64 * MiB)).Cgroup!);
+            pids = $"/sys/fs/cgroup/pids/{cgroup.Name}";
+        }
+        else
+        {
+            var host = new FakeCgroupV2Host();
+            (fs, cgroup) = (host.FileSystem, new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithMemoryLimit(64 * MiB)).Cgroup!);
+            pids = cgroup.UnifiedDirectory!;
+        }
+        if (kernelHasPidsPeak)
+            fs.SetFile(pids + "/pids.peak", "7\n");
+        else
+            fs.DeleteFile(pids + "/pids.peak"); // Linux before 6.1
+
+        var usage = SandboxCgroups.ToUsage(cgroup.ReadUsage());
+
+        Assert.Equal(kernelHasPidsPeak ? 7 : null, usage.PeakProcesses);
+    }
+
+    /// <summary>This machine's disk, vda (254:0), with a partition vda1 (254:1) added, and its /dev links as udev makes them.</summary>
+    private static void AddDisks(FakeCgroupFileSystem fs)
+    {
+        const string Disk = "/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda";
+        fs.SetFile(SandboxCgroups.OnlineCpusPath, "0-1\n");
+        fs.SetFile("/dev/vda", "");
+        fs.SetFile("/dev/vda1", "");
+        fs.SetFile("/dev/null", "");
+        fs.SetFile("/dev/disk/by-id/virtio-root", "");
+        fs.Links["/dev/disk/by-id/virtio-root"] = "../../vda";
+        fs.SetFile("/sys/class/block/vda/dev", "254:0\n");
+        fs.SetFile("/sys/class/block/vda1/dev", "254:1\n");
+        fs.SetFile(Disk + "/dev", "254:0\n");
+        fs.SetFile(Disk + "/vda1/dev", "254:1\n");
+        fs.SetFile("/sys/dev/block/254:0/dev", "254:0\n");
+        fs.SetFile("/sys/dev/block/254:1/partition", "1\n");
+        fs.Links["/sys/dev/block/254:0"] = "../../devices/pci0000:00/0000:00:02.0/virtio1/block/vda";
+        fs.Links["/sys/dev/block/254:1"] = "../../devices/pci0000:00/0000:00:02.0/virtio1/block/vda/vda1";
+    }
+
     /// <summary>This machine, seen by an unprivileged user: no v1 hierarchy is writable.</summary>
     private static FakeCgroupV1Host RootlessV1Host()
     {

@@ -57,6 +57,29 @@ public sealed class ValueParsersTests
                 (1, Gen.Choose(1, int.MaxValue).Select(c => c * (long.MaxValue / unit.Bytes / int.MaxValue))))
             select new SizeText($"{count}{unit.Suffix}", count * unit.Bytes));
 
+        /// <summary>An I/O limit as the library takes it: a MAJ:MIN or /dev path, and at least one positive figure.</summary>
+        public static Arbitrary<SandboxIoLimit> IoLimits()
+        {
+            var device = Gen.OneOf(
+                from major in Gen.Choose(0, 4095)
+                from minor in Gen.Choose(0, 1 << 20)
+                select $"{major}:{minor}",
+                from parts in Gen.NonEmptyListOf(Gen.Elements("vda", "sda", "disk", "by-id", "nvme0n1", "virtio-x_1", "mapper", "dm-0"))
+                select "/dev/" + string.Join('/', parts));
+            var figure = Gen.Frequency(
+                (1, Gen.Constant<long?>(null)),
+                (3, Gen.Choose(1, int.MaxValue).Select(v => (long?)v)),
+                (1, Gen.Elements<long?>(1, long.MaxValue)));
+            return Arb.From(
+                from d in device
+                from rbps in figure
+                from wbps in figure
+                from riops in figure
+                from wiops in figure
+                where rbps is not null || wbps is not null || riops is not null || wiops is not null
+                select new SandboxIoLimit(d, rbps, wbps, riops, wiops));
+        }
+
         public static Arbitrary<Garbage> Garbage() => Arb.From(
             Gen.ListOf(Gen.Elements("0", "1", "9", ".", "-", "+", "e", "E", "k", "m", "s", "ms", "h", "g", "iB", "x", " ", ",", "∞", "NaN", "Infinity", "٣"))
                 .Select(parts => new Garbage(string.Concat(parts))));
@@ -187,5 +210,54 @@ public sealed class ValueParsersTests
     public void A_bind_is_a_source_or_a_source_and_target_split_at_the_first_colon(string text, string source, string target)
     {
         Assert.Equal((source, target), ValueParsers.ParseBind(text));
+    }
+
+    [Property(Arbitrary = new[] { typeof(Arbitraries) })]
+    public void An_IO_limit_formatted_for_the_command_line_parses_back_to_itself(SandboxIoLimit limit)
+    {
+        string text = ValueParsers.FormatIoLimit(limit);
+
+        Assert.True(ValueParsers.TryParseIoLimit(text, out var parsed, out string? problem), $"{text}: {problem}");
+        Assert.Equal(limit, parsed);
+        Assert.Empty(SandboxSpec.Command("/bin/true").AddIoLimit(parsed).Validate(hostIsRoot: true));
+    }
+
+    [Property]
+    public void Any_string_is_parsed_as_an_IO_limit_or_rejected_with_a_reason_without_throwing(NonNull<string> text)
+    {
+        bool parsed = ValueParsers.TryParseIoLimit(text.Get, out var limit, out string? problem);
+
+        Assert.True(parsed ? limit is not null && problem is null : limit is null && problem is { Length: > 0 });
+    }
+
+    [Theory]
+    [InlineData("254:0:wbps=1m", "254:0", null, 1L << 20, null, null)]
+    [InlineData("254:0:rbps=10m,wbps=512k,riops=100,wiops=50", "254:0", 10L << 20, 512L << 10, 100L, 50L)]
+    [InlineData("/dev/vda:riops=100", "/dev/vda", null, null, 100L, null)]
+    [InlineData("/dev/disk/by-id/virtio-a:WBPS=1g", "/dev/disk/by-id/virtio-a", null, 1L << 30, null, null)]
+    [InlineData("8:16:rbps=4096", "8:16", 4096L, null, null, null)]
+    public void An_IO_limit_is_a_device_then_rates_in_sizes_and_operations_in_whole_numbers(
+        string text, string device, long? rbps, long? wbps, long? riops, long? wiops)
+    {
+        Assert.True(ValueParsers.TryParseIoLimit(text, out var limit, out _));
+        Assert.Equal(new SandboxIoLimit(device, rbps, wbps, riops, wiops), limit);
+    }
+
+    [Theory]
+    [InlineData("254:0", "is not DEVICE:KEY=VALUE")]
+    [InlineData("wbps=1m", "is not DEVICE:KEY=VALUE")]
+    [InlineData(":wbps=1m", "is not DEVICE:KEY=VALUE")]
+    [InlineData("254:0:bps=1m", "'bps=1m' is not one of rbps=, wbps=, riops=, wiops=")]
+    [InlineData("254:0:wbps=1m,", "'' is not one of")]
+    [InlineData("254:0:wbps=1m,wbps=2m", "sets wbps twice")]
+    [InlineData("254:0:wbps=0", "wbps '0' is not a size per second")]
+    [InlineData("254:0:wbps=fast", "wbps 'fast' is not a size per second")]
+    [InlineData("254:0:riops=1.5", "riops '1.5' is not a positive whole number")]
+    [InlineData("254:0:wiops=0", "wiops '0' is not a positive whole number")]
+    [InlineData("254:0:riops=1k", "riops '1k' is not a positive whole number")]
+    public void A_malformed_IO_limit_is_rejected_saying_what_is_wrong(string text, string problemText)
+    {
+        Assert.False(ValueParsers.TryParseIoLimit(text, out _, out string? problem));
+        Assert.Contains(problemText, problem, StringComparison.Ordinal);
     }
 }

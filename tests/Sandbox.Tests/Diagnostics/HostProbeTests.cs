@@ -103,114 +103,83 @@ public sealed class HostProbeTests
         Assert.Equal(expected, Probe(FakeHost.Rootless(release: release))[HostCheckNames.Pidfd].Status);
 
     [Fact]
-    public void MountInfoParsingDecodesEscapesAndSkipsMalformedLines()
+    public void AUnifiedHostIsV2WithTheControllersSandboxCgroupsCanHave()
     {
-        var mounts = HostMount.Parse(
-            "36 35 0:31 /a\\040b /mnt/with\\040space ro,relatime shared:3 master:1 - overlay overlay rw,lowerdir=/l\n" +
-            "garbage\n\n");
-
-        var mount = Assert.Single(mounts);
-        Assert.Equal("/a b", mount.Root);
-        Assert.Equal("/mnt/with space", mount.MountPoint);
-        Assert.Equal("overlay", mount.FileSystemType);
-        Assert.True(mount.IsReadOnly);
-    }
-
-    [Fact]
-    public void AUnifiedHostIsV2WithTheControllersOfItsRoot()
-    {
-        var cgroups = HostCgroups.Detect(HostMount.Parse(V2MountInfo));
-
-        Assert.Equal(HostCgroupLayout.V2, cgroups.Layout);
-        Assert.Equal("/sys/fs/cgroup", cgroups.Unified?.MountPoint);
-        Assert.Empty(cgroups.V1);
-
         var check = Probe(FakeHost.Rootless())[HostCheckNames.Cgroups];
+
         Assert.Equal(HostCheckStatus.Ok, check.Status);
-        Assert.Contains("cgroup v2 (unified) at /sys/fs/cgroup; controllers: cpu io memory pids", check.Finding, StringComparison.Ordinal);
+        Assert.StartsWith("cgroup v2 (unified) at /sys/fs/cgroup; controllers available to sandbox cgroups under /sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope: cpu io memory pids", check.Finding, StringComparison.Ordinal);
+        Assert.EndsWith("I/O limits (io) available, CPU sets not (cpuset missing).", check.Finding, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void V1ControllersWithACgroup2MountAreHybrid()
+    public void AUnifiedHostWithoutTheMemoryControllerIsAWarningWithTheDetectorsFix()
     {
-        var cgroups = HostCgroups.Detect(HostMount.Parse(HybridMountInfo));
+        var check = Probe(FakeHost.Root().Text("/proc/self/cgroup", "0::/\n").Text("/sys/fs/cgroup/cgroup.controllers", "cpu pids\n"))[HostCheckNames.Cgroups];
 
-        Assert.Equal(HostCgroupLayout.Hybrid, cgroups.Layout);
-        Assert.Equal("/sys/fs/cgroup/unified", cgroups.Unified?.MountPoint);
-        Assert.Equal(["cpu", "cpuacct", "memory", "pids"], cgroups.V1WithControllers.SelectMany(h => h.Controllers).Order(StringComparer.Ordinal));
-        Assert.Contains(cgroups.V1, h => h.Name == "systemd" && h.Controllers.IsEmpty && h.Label == "name=systemd");
-
-        var host = FakeHost.Root().Text("/proc/self/mountinfo", HybridMountInfo).Text("/proc/self/cgroup", HybridProcSelfCgroup)
-            .Text("/sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n");
-        var check = Probe(host)[HostCheckNames.Cgroups];
-        Assert.Equal(HostCheckStatus.Ok, check.Status);
-        Assert.StartsWith("Hybrid: v1 controllers cpu, cpuacct, memory, pids under /sys/fs/cgroup/*; cgroup2 at /sys/fs/cgroup/unified with controllers: hugetlb", check.Finding, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Warning, check.Status);
+        Assert.Contains("missing: memory", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("cgroup_no_v1=all", check.Fix, StringComparison.Ordinal); // the root lacks it: a v1 hierarchy holds it
     }
 
     [Fact]
-    public void OnlyV1MountsAreV1AndMountOptionsAreNotControllers()
+    public void ThisMachinesV1ControllersWithAnEmptyCgroup2MountAreHybridAndSandboxesUseV1()
     {
-        var cgroups = HostCgroups.Detect(HostMount.Parse(V1MountInfo));
+        var check = Probe(ThisMachine(FakeHost.Root()))[HostCheckNames.Cgroups];
 
-        Assert.Equal(HostCgroupLayout.V1, cgroups.Layout);
-        Assert.Null(cgroups.Unified);
-        Assert.Contains(cgroups.V1, h => h.Label == "cpu,cpuacct" && h.Mount.MountPoint == "/sys/fs/cgroup/cpu,cpuacct");
-        Assert.Contains(cgroups.V1, h => h.Label == "name=systemd" && h.Controllers.IsEmpty);
-        Assert.DoesNotContain(cgroups.V1.SelectMany(h => h.Controllers), c => c is "rw" or "xattr");
+        Assert.Equal(HostCheckStatus.Ok, check.Status);
+        Assert.Equal(
+            "Hybrid: v1 controllers blkio, cpu, cpuacct, cpuset, devices, freezer, memory, pids under /sys/fs/cgroup/*; " +
+            "cgroup2 at /sys/fs/cgroup/unified with controllers: hugetlb, unused: sandboxes use v1; CPU sets (cpuset) and I/O limits (blkio) available.",
+            check.Finding);
+        Assert.Contains(check.Evidence, e => e.Value == "cgroup memory at /sys/fs/cgroup/memory (showing /)");
+    }
+
+    [Fact]
+    public void A_v1_host_without_the_freezer_is_a_warning_naming_it_and_how_to_mount_it()
+    {
+        var check = Probe(FakeHost.Root().Text("/proc/self/mountinfo", V1MountInfo).Text("/proc/self/cgroup", "3:memory:/\n2:cpu,cpuacct:/\n1:name=systemd:/\n"))[HostCheckNames.Cgroups];
+
+        Assert.Equal(HostCheckStatus.Warning, check.Status);
+        Assert.StartsWith("cgroup v1: v1 controllers cpu, cpuacct, memory under /sys/fs/cgroup/*; missing: freezer, pids", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("mount -t cgroup -o freezer cgroup /sys/fs/cgroup/freezer", check.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
     public void NoCgroupMountIsMissing()
     {
-        Assert.Equal(HostCgroupLayout.None, HostCgroups.Detect(HostMount.Parse("24 1 8:1 / / rw - ext4 /dev/sda1 rw\n")).Layout);
-        var check = Probe(FakeHost.Rootless().Text("/proc/self/mountinfo", "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n"))[HostCheckNames.Cgroups];
-        Assert.Equal(HostCheckStatus.Missing, check.Status);
-        Assert.Contains("mount -t cgroup2", check.Fix, StringComparison.Ordinal);
-    }
+        var report = Probe(FakeHost.Rootless().Text("/proc/self/mountinfo", "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n"));
 
-    [Theory]
-    [InlineData("/", "/user.slice/user-1000.slice", "/sys/fs/cgroup/user.slice/user-1000.slice")]
-    [InlineData("/", "/", "/sys/fs/cgroup")]
-    [InlineData("/docker/abc", "/docker/abc/sub", "/sys/fs/cgroup/sub")]
-    [InlineData("/docker/abc", "/docker/abc", "/sys/fs/cgroup")]
-    [InlineData("/docker/abc", "/docker/other", null)]
-    [InlineData("/", "/../..", null)]
-    public void ACgroupPathIsFoundBeneathItsMountsRoot(string mountRoot, string cgroupPath, string? expected)
-    {
-        var mount = new HostMount(mountRoot, "/sys/fs/cgroup", "rw", "cgroup2", "rw");
-        Assert.Equal(expected, HostCgroups.DirectoryOf(mount, cgroupPath));
+        Assert.Equal(HostCheckStatus.Missing, report[HostCheckNames.Cgroups].Status);
+        Assert.Contains("mount -t cgroup2", report[HostCheckNames.Cgroups].Fix, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Missing, report[HostCheckNames.CgroupDelegation].Status);
+        Assert.Contains("--rlimit-fallback", report[HostCheckNames.CgroupDelegation].Fix, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ProcSelfCgroupLinesKeepColonsInThePath()
-    {
-        var lines = CgroupMembership.Parse("4:memory:/a:b\n0::/user.slice\n");
-
-        Assert.Equal(new CgroupMembership(4, "memory", "/a:b"), lines[0]);
-        Assert.True(lines[1].IsUnified);
-    }
-
-    [Fact]
-    public void ASystemdDelegatedSubtreeLetsARootlessUserCreateChildCgroups()
+    public void ASystemdDelegatedSubtreeLetsARootlessUserCreateSandboxCgroups()
     {
         const string Scope = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-1.scope";
         var host = FakeHost.Rootless()
             .Text("/proc/self/cgroup", $"0::{Scope}\n")
             .Directory($"/sys/fs/cgroup{Scope}", uid: 1000, gid: 1000, mode: "755")
-            .Text($"/sys/fs/cgroup{Scope}/cgroup.controllers", "cpu memory pids\n");
+            .Text($"/sys/fs/cgroup{Scope}/cgroup.controllers", "cpu memory pids\n")
+            .Text($"/sys/fs/cgroup{Scope}/cgroup.subtree_control", "\n")
+            .Exists($"/sys/fs/cgroup{Scope}/cgroup.kill");
 
         var check = Probe(host)[HostCheckNames.CgroupDelegation];
 
         Assert.Equal(HostCheckStatus.Ok, check.Status);
-        Assert.Contains("controllers there: cpu memory pids", check.Finding, StringComparison.Ordinal);
-        Assert.Equal([$"/sys/fs/cgroup{Scope}/cgroup.procs", $"/sys/fs/cgroup{Scope}/cgroup.subtree_control"], host.OpenedForWriting);
+        Assert.StartsWith($"This user (uid 1000) can create sandbox cgroups, under /sys/fs/cgroup{Scope}, writable, controllers enabled for children: none yet.", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("will be enabled", check.Finding, StringComparison.Ordinal);
+        Assert.Equal([$"/sys/fs/cgroup{Scope}/cgroup.procs"], host.OpenedForWriting);
+        Assert.Contains(check.Evidence, e => e.Source == $"open(/sys/fs/cgroup{Scope}/cgroup.procs, O_WRONLY)" && e.Value == "allowed (closed unwritten)");
     }
 
     [Fact]
-    public void ARootOwnedV2CgroupIsNotDelegatedAndTheFixIsASystemdScope()
+    public void ARootOwnedV2CgroupIsNotDelegatedAndTheFixIsASystemdScopeOrTheRlimitFallback()
     {
         var host = FakeHost.Rootless()
-            .Text("/proc/self/cgroup", "0::/user.slice/user-1000.slice/session-1.scope\n")
             .Directory("/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope", uid: 0, gid: 0, mode: "755")
             .OpenFails("/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.procs", "EACCES (permission denied)");
 
@@ -218,8 +187,11 @@ public sealed class HostProbeTests
 
         Assert.Equal(HostCheckStatus.Missing, check.Status);
         Assert.False(check.Required);
+        Assert.Contains("Rootless on cgroup v2 needs a delegated subtree", check.Finding, StringComparison.Ordinal);
         Assert.Contains("not writable by uid 1000", check.Finding, StringComparison.Ordinal);
         Assert.Contains("systemd-run --user --scope -p Delegate=yes", check.Fix, StringComparison.Ordinal);
+        Assert.Contains("--rlimit-fallback", check.Fix, StringComparison.Ordinal);
+        Assert.Contains(check.Evidence, e => e.Value == "EACCES (permission denied)");
     }
 
     [Fact]
@@ -234,55 +206,64 @@ public sealed class HostProbeTests
         var check = Probe(host)[HostCheckNames.CgroupDelegation];
 
         Assert.Equal(HostCheckStatus.Missing, check.Status);
-        Assert.Contains("read-only", check.Fix, StringComparison.Ordinal);
+        Assert.Contains("not writable even for root", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("mount -o remount,rw /sys/fs/cgroup", check.Fix, StringComparison.Ordinal);
+        Assert.DoesNotContain("--rlimit-fallback", check.Fix, StringComparison.Ordinal); // root can fix the mount
     }
 
     [Fact]
-    public void RootCanCreateChildCgroupsInEveryV1HierarchyOfAHybridHost()
+    public void RootCanCreateSandboxCgroupsInEveryV1HierarchyOfThisMachine()
     {
-        var host = FakeHost.Root()
-            .Text("/proc/self/mountinfo", HybridMountInfo).Text("/proc/self/cgroup", HybridProcSelfCgroup)
-            .Directory("/sys/fs/cgroup/cpu", 0, 0, "555").Directory("/sys/fs/cgroup/cpuacct", 0, 0, "555")
-            .Directory("/sys/fs/cgroup/memory/process_api/6b60", 0, 0, "755").Directory("/sys/fs/cgroup/pids", 0, 0, "555")
-            .Directory("/sys/fs/cgroup/unified", 0, 0, "555");
-
-        var check = Probe(host)[HostCheckNames.CgroupDelegation];
+        var check = Probe(ThisMachine(FakeHost.Root()))[HostCheckNames.CgroupDelegation];
 
         Assert.Equal(HostCheckStatus.Ok, check.Status);
-        Assert.Contains("every v1 hierarchy: cpu, cpuacct, memory, pids", check.Finding, StringComparison.Ordinal);
-        Assert.Contains(check.Evidence, e => e.Source == "/sys/fs/cgroup/memory/process_api/6b60" && e.Value == "drwxr-xr-x owner 0 group 0");
+        Assert.StartsWith(
+            "This user (uid 0) can create sandbox cgroups, in each v1 hierarchy under this process's own cgroup: " +
+            "cpu, cpuacct, cpuset, freezer, blkio, pids in the root (writable); memory in /process_api/6b60 (writable).",
+            check.Finding, StringComparison.Ordinal);
+        Assert.DoesNotContain("devices", check.Finding, StringComparison.Ordinal); // sandboxes never join it
+        Assert.Contains(check.Evidence, e => e.Source == "/sys/fs/cgroup/memory/process_api/6b60" && e.Value.StartsWith("drwxr-xr-x owner 0 group 0", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void ARootlessUserOnV1IsRefusedEverywhereAndToldHowToChownACgroup()
+    public void ARootlessUserOnV1IsRefusedEverywhereAndToldToUseTheRlimitFallbackOrADelegatedV2Subtree()
     {
-        var host = FakeHost.Rootless()
-            .Text("/proc/self/mountinfo", HybridMountInfo).Text("/proc/self/cgroup", HybridProcSelfCgroup)
-            .Directory("/sys/fs/cgroup/cpu", 0, 0, "555").Directory("/sys/fs/cgroup/cpuacct", 0, 0, "555")
-            .Directory("/sys/fs/cgroup/memory/process_api/6b60", 0, 0, "755").Directory("/sys/fs/cgroup/pids", 0, 0, "555");
-
-        var check = Probe(host)[HostCheckNames.CgroupDelegation];
+        var check = Probe(ThisMachine(FakeHost.Rootless()))[HostCheckNames.CgroupDelegation];
 
         Assert.Equal(HostCheckStatus.Missing, check.Status);
-        Assert.Contains("cpu, cpuacct, pids: not writable by uid 1000 (dr-xr-xr-x owner 0 group 0)", check.Finding, StringComparison.Ordinal);
-        Assert.Contains("/sys/fs/cgroup/memory/process_api/6b60", check.Fix, StringComparison.Ordinal);
-        Assert.Contains("chown -R 1000:1000", check.Fix, StringComparison.Ordinal);
+        Assert.Contains("cpu, cpuacct, cpuset, freezer, blkio, pids in the root (not writable); memory in /process_api/6b60 (not writable)", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("Rootless sandboxes cannot use cgroup v1", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("/sys/fs/cgroup/memory/process_api/6b60", check.Finding, StringComparison.Ordinal);
+        Assert.StartsWith("cgroup v1 delegates nothing to an unprivileged user: use --rlimit-fallback", check.Fix, StringComparison.Ordinal);
+        Assert.Contains("delegated cgroup v2 subtree", check.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void AV1HostWithSomeHierarchiesDelegatedIsAWarning()
+    public void The_doctor_and_the_driver_judge_a_host_with_the_same_detection()
     {
-        var host = FakeHost.Rootless()
-            .Text("/proc/self/mountinfo", V1MountInfo)
-            .Text("/proc/self/cgroup", "3:memory:/sandbox\n2:cpu,cpuacct:/\n1:name=systemd:/\n")
-            .Directory("/sys/fs/cgroup/memory/sandbox", 1000, 1000, "755")
-            .Directory("/sys/fs/cgroup/cpu,cpuacct", 0, 0, "755");
+        foreach (var host in new[] { ThisMachine(FakeHost.Root()), ThisMachine(FakeHost.Rootless()), FakeHost.Rootless(), FakeHost.Root() })
+        {
+            var facts = new HostFacts(host);
+            var report = Probe(host);
+            bool usable = facts.Cgroups.IsUsable;
 
-        var check = Probe(host)[HostCheckNames.CgroupDelegation];
-
-        Assert.Equal(HostCheckStatus.Warning, check.Status);
-        Assert.Contains("in memory but not in cpu,cpuacct", check.Finding, StringComparison.Ordinal);
+            Assert.Equal(usable, report[HostCheckNames.CgroupDelegation].Status is HostCheckStatus.Ok or HostCheckStatus.Warning);
+        }
     }
+
+    /// <summary>This CI machine's mounts and cgroups (hybrid, v1 controllers under /sys/fs/cgroup/*), root-owned hierarchy roots.</summary>
+    private static FakeHost ThisMachine(FakeHost host)
+    {
+        host.Text("/proc/self/mountinfo", Cgroups.CgroupSamples.ThisMachineMountInfo)
+            .Text("/proc/self/cgroup", "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n4:memory:/process_api/6b60\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n")
+            .Text("/sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n")
+            .Directory("/sys/fs/cgroup/memory/process_api/6b60", 0, 0, "755")
+            .Directory("/sys/fs/cgroup/unified", 0, 0, "755");
+        foreach (string hierarchy in new[] { "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "pids" })
+            host.Directory($"/sys/fs/cgroup/{hierarchy}", 0, 0, "755");
+        return host;
+    }
+
 
     [Theory]
     [InlineData(1000u, 1000u, "755", true)]   // the owner with rwx
@@ -606,7 +587,12 @@ public sealed class HostProbeTests
 
         string? IHostFiles.TryReadText(string path) => _texts.GetValueOrDefault(path);
 
-        bool IHostFiles.Exists(string path) => _present.Contains(path);
+        // A directory exists when anything beneath it does, as on a real file system.
+        bool IHostFiles.Exists(string path) => _present.Contains(path) || _present.Any(p => p.StartsWith(path.TrimEnd('/') + "/", StringComparison.Ordinal));
+
+        IReadOnlyList<string> IHostFiles.ListDirectories(string path) =>
+            [.. _present.Where(p => p.StartsWith(path + "/", StringComparison.Ordinal) && p.IndexOf('/', path.Length + 1) > 0)
+                .Select(p => p[(path.Length + 1)..p.IndexOf('/', path.Length + 1)]).Distinct().Order(StringComparer.Ordinal)];
 
         HostFileStatus? IHostFiles.TryGetStatus(string path) => _statuses.GetValueOrDefault(path);
 

@@ -1,150 +1,85 @@
+using Sandbox.Cgroups;
+
 namespace Sandbox.Diagnostics.Checks;
 
 /// <summary>
-/// Whether this user may create a child cgroup under its own cgroup (what resource limits need): on v2, its cgroup's
-/// directory and cgroup.procs must be writable (a systemd delegated subtree); on v1, each controller's directory. Judged
-/// by permissions and by opening files for writing, never by creating anything.
+/// Whether this user can have sandbox cgroups (what memory, process, CPU, CPU-set and I/O limits need), judged by the
+/// cgroup drivers' own detection (<see cref="CgroupLayoutDetector"/>): where they would go (the parent in the unified
+/// hierarchy, or in each v1 hierarchy), whether that subtree is writable (delegated, for a rootless user on v2), and each
+/// problem detection found, with its fix. Judged by permissions and by opening files for writing, never by creating anything.
 /// </summary>
 internal static class CgroupDelegationCheck
 {
+    /// <summary>What an unprivileged host can do where it gets no cgroups.</summary>
+    public const string RlimitFallback =
+        "Or run with --rlimit-fallback (WithRlimitFallback()): memory and CPU time are then enforced as rlimits per process; " +
+        "process limits, CPU quotas, CPU sets and I/O limits are not.";
+
     public static HostCheck Run(HostFacts facts)
     {
         var log = new EvidenceLog(facts.Files);
         if (facts.ProcSelfCgroup is null || facts.Credentials is null)
         {
-            log.Add(CgroupMembership.ProcSelfCgroup, facts.ProcSelfCgroup is null ? EvidenceLog.Absent : "read");
+            log.Add(HostFacts.ProcSelfCgroupPath, facts.ProcSelfCgroup is null ? EvidenceLog.Absent : "read");
             log.Add(ProcStatus.Path, facts.Credentials is null ? "(unreadable or without Uid, Gid, CapEff)" : "read");
             return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Unknown,
-                $"{CgroupMembership.ProcSelfCgroup} or {ProcStatus.Path} could not be read.",
+                $"{HostFacts.ProcSelfCgroupPath} or {ProcStatus.Path} could not be read.",
                 "Mount /proc (the sandbox needs it too): mount -t proc proc /proc.");
         }
-        return facts.Cgroups.Layout switch
-        {
-            HostCgroupLayout.V2 => Unified(facts, log, facts.Credentials, facts.Cgroups.Unified!),
-            HostCgroupLayout.V1 or HostCgroupLayout.Hybrid => Legacy(facts, log, facts.Credentials),
-            _ => log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Missing,
-                "There is no cgroup hierarchy with controllers to delegate.", "Mount cgroups first: see the cgroups check."),
-        };
-    }
 
-    private static HostCheck Unified(HostFacts facts, EvidenceLog log, ProcessCredentials credentials, HostMount mount)
-    {
+        var layout = facts.Cgroups;
+        log.Add(HostFacts.ProcSelfCgroupPath, facts.ProcSelfCgroup.Trim().ReplaceLineEndings(" "));
+        foreach (var evidence in facts.CgroupView.Evidence)
+            log.Add(evidence.Source, evidence.Value);
+        foreach (var problem in layout.Problems)
+            log.Add("cgroup detection", problem.ToString());
+
         string who = facts.Subject;
-        var line = facts.Memberships.FirstOrDefault(m => m.IsUnified);
-        if (line is null)
-        {
-            log.Add(CgroupMembership.ProcSelfCgroup, "(no 0:: line)");
-            return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Unknown,
-                $"{CgroupMembership.ProcSelfCgroup} has no cgroup v2 line (0::PATH).", "Check that /proc belongs to this process's pid namespace.");
-        }
-        log.Add(CgroupMembership.ProcSelfCgroup, $"0::{line.Path}");
-        if (HostCgroups.DirectoryOf(mount, line.Path) is not { } dir)
-            return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Unknown,
-                $"This process's cgroup {line.Path} is outside what {mount.MountPoint} shows (its root is {mount.Root}).",
-                "Run in the cgroup namespace that mounted /sys/fs/cgroup.");
+        string where = Where(layout);
+        var blocking = layout.Problems.Where(p => p.Severity == CgroupProblemSeverity.Blocking).ToList();
+        // A warning the driver deals with itself (moving the host's processes into a leaf) has no fix: a note, not a warning.
+        var warnings = layout.Problems.Where(p => p.Severity == CgroupProblemSeverity.Warning && p.Fix is not null).ToList();
+        string notes = string.Concat(layout.Problems.Where(p => p.Severity != CgroupProblemSeverity.Blocking).Select(p => " " + p.What));
 
-        var directory = ProbeDirectory(facts, log, credentials, mount, dir);
-        string? procs = TryOpenForWriting(facts, log, $"{dir}/cgroup.procs");
-        string? subtree = TryOpenForWriting(facts, log, $"{dir}/cgroup.subtree_control");
-        string? controllers = log.Read($"{dir}/cgroup.controllers");
-        string offered = string.IsNullOrWhiteSpace(controllers) ? "none" : controllers;
-
-        if (directory.MayCreate && procs is null)
+        if (layout.Kind == CgroupLayoutKind.None)
+            return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Missing,
+                "There is no cgroup hierarchy with controllers, so no sandbox cgroup can be made.",
+                $"Mount cgroups first: see the cgroups check. {RlimitFallback}");
+        if (blocking.Count == 0)
         {
-            if (subtree is null)
-                return log.Ok(HostCheckNames.CgroupDelegation,
-                    $"{who} can create child cgroups in its cgroup {dir} and move processes into them (cgroup.procs and cgroup.subtree_control writable); controllers there: {offered}.");
-            return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Warning,
-                $"{who} can create child cgroups in {dir}, but cannot write its cgroup.subtree_control ({subtree}): the children get no controllers.",
-                "Delegate cgroup.subtree_control along with the directory (systemd's Delegate=yes does).");
+            string finding = $"{who} can create sandbox cgroups, {where}.{notes}";
+            return warnings.Count == 0
+                ? log.Ok(HostCheckNames.CgroupDelegation, finding)
+                : log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Warning, finding,
+                    string.Join(" ", warnings.Select(w => w.Fix)));
         }
-        string why = directory.MayCreate ? $"cgroup.procs cannot be opened for writing ({procs})" : $"the directory is {directory.Reason}";
+
+        bool rootlessV1 = !facts.Credentials.IsRoot && layout.Kind is CgroupLayoutKind.Legacy or CgroupLayoutKind.Hybrid;
+        string fixes = string.Join(" ", blocking.Where(p => p.Fix is not null).Select(p => p.Fix).Distinct());
+        string fix = rootlessV1
+            ? "cgroup v1 delegates nothing to an unprivileged user: use --rlimit-fallback (WithRlimitFallback()) to enforce memory and " +
+              "CPU time as rlimits per process, or a delegated cgroup v2 subtree (boot with systemd.unified_cgroup_hierarchy=1, then " +
+              "systemd-run --user --scope -p Delegate=yes -- COMMAND), or run as root."
+            : $"{fixes} {(facts.Credentials.IsRoot ? "" : RlimitFallback)}".Trim();
         return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Missing,
-            $"{who} cannot create child cgroups under its cgroup {dir}: {why}.",
-            mount.IsReadOnly ? ReadOnlyMountFix(mount)
-            : credentials.IsRoot ? "Root is refused: look for a security module (SELinux, AppArmor) denying writes to cgroupfs."
-            : "Run it in a delegated systemd scope: systemd-run --user --scope -p Delegate=yes -- COMMAND (the user manager delegates cpu, memory, pids and io), or in a service with Delegate=yes; or run as root.");
+            $"{who} cannot create sandbox cgroups ({where}): {string.Join(" ", blocking.Select(p => p.What))}{notes}",
+            fix);
     }
 
-    private static HostCheck Legacy(HostFacts facts, EvidenceLog log, ProcessCredentials credentials)
+    /// <summary>Where sandbox cgroups go: the v2 parent and whether it is writable, or each v1 hierarchy's.</summary>
+    private static string Where(CgroupLayout layout)
     {
-        string who = facts.Subject;
-        var writable = new List<string>();
-        var refused = new List<(string Label, string Directory, string Reason)>();
-        foreach (var hierarchy in facts.Cgroups.V1WithControllers)
-        {
-            var line = facts.Memberships.FirstOrDefault(m => m.HierarchyId != 0 && hierarchy.IsNamedBy(m.Controllers));
-            if (line is null)
-            {
-                log.Add(CgroupMembership.ProcSelfCgroup, $"(no line for {hierarchy.Label})");
-                refused.Add((hierarchy.Label, hierarchy.Mount.MountPoint, $"not listed in {CgroupMembership.ProcSelfCgroup}"));
-                continue;
-            }
-            log.Add(CgroupMembership.ProcSelfCgroup, $"{line.HierarchyId}:{line.Controllers}:{line.Path}");
-            if (HostCgroups.DirectoryOf(hierarchy.Mount, line.Path) is not { } dir)
-            {
-                refused.Add((hierarchy.Label, hierarchy.Mount.MountPoint, $"this process's cgroup {line.Path} lies outside the mount"));
-                continue;
-            }
-            var probe = ProbeDirectory(facts, log, credentials, hierarchy.Mount, dir);
-            if (probe.MayCreate)
-                writable.Add(hierarchy.Label);
-            else
-                refused.Add((hierarchy.Label, dir, probe.Reason));
-        }
-
-        string unifiedNote = "";
-        if (facts.Cgroups.Layout == HostCgroupLayout.Hybrid
-            && facts.Memberships.FirstOrDefault(m => m.IsUnified) is { } v2Line
-            && HostCgroups.DirectoryOf(facts.Cgroups.Unified!, v2Line.Path) is { } v2Dir)
-        {
-            var v2 = ProbeDirectory(facts, log, credentials, facts.Cgroups.Unified!, v2Dir);
-            unifiedNote = $"; the cgroup2 part, {v2Dir}, is {(v2.MayCreate ? "writable" : v2.Reason)}";
-        }
-
-        if (refused.Count == 0)
-            return log.Ok(HostCheckNames.CgroupDelegation,
-                $"{who} can create child cgroups under its own cgroup in every v1 hierarchy: {string.Join(", ", writable)}{unifiedNote}.");
-
-        string refusals = string.Join("; ", refused.GroupBy(r => r.Reason).Select(g => $"{string.Join(", ", g.Select(r => r.Label))}: {g.Key}"));
-        bool readOnly = facts.Cgroups.V1WithControllers.Any(h => h.Mount.IsReadOnly);
-        string fix = readOnly ? ReadOnlyMountFix(facts.Cgroups.V1WithControllers.First(h => h.Mount.IsReadOnly).Mount)
-            : credentials.IsRoot ? "Root is refused: look for a security module (SELinux, AppArmor) denying writes to cgroupfs."
-            : $"cgroup v1 has no unprivileged delegation. As root, give {facts.UserName} a cgroup in each hierarchy and start it there " +
-              $"(for each D in {string.Join(" ", refused.Select(r => r.Directory).Distinct())}: mkdir D/sandbox; chown -R {credentials.Uid}:{credentials.Gid} D/sandbox; " +
-              "then write the process's pid to D/sandbox/cgroup.procs); better, boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1) and use a delegated systemd scope; or run as root.";
-        if (writable.Count > 0)
-            return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Warning,
-                $"{who} can create child cgroups in {string.Join(", ", writable)} but not in {refusals}{unifiedNote}.", fix);
-        return log.NotOk(HostCheckNames.CgroupDelegation, HostCheckStatus.Missing,
-            $"{who} cannot create child cgroups under its own cgroup in any v1 hierarchy: {refusals}{unifiedNote}.", fix);
+        if (layout.Kind == CgroupLayoutKind.Unified && layout.Unified is { } v2)
+            return $"under {v2.ParentDirectory ?? $"{v2.ParentCgroup} (outside the mount)"}{(v2.ParentExists ? "" : " (to be created)")}, " +
+                $"{(v2.Writable ? "writable" : "not writable")}, controllers enabled for children: " +
+                (v2.EnabledControllers.Count == 0 ? "none yet" : string.Join(' ', v2.EnabledControllers.Order(StringComparer.Ordinal)));
+        // The hierarchies sandbox cgroups may join: the default ones, and cpuset and blkio for CPU sets and I/O limits.
+        string[] usable = [.. CgroupOptions.DefaultV1Controllers, Cgroups.V1.V1CpusetController.Name, Cgroups.V1.V1BlkioController.Name];
+        var parts = layout.V1Hierarchies
+            .Where(h => h.Controllers.Any(c => usable.Contains(c, StringComparer.Ordinal)))
+            .GroupBy(h => (Directory: h.ParentDirectory is null ? null : Path.GetRelativePath(h.MountPoint, h.ParentDirectory), h.Writable))
+            .Select(g => $"{string.Join(", ", g.SelectMany(h => h.Controllers))} in {(g.Key.Directory is null ? "(outside the mount)" : g.Key.Directory == "." ? "the root" : "/" + g.Key.Directory)} " +
+                $"({(g.Key.Writable ? "writable" : "not writable")})");
+        return $"in each v1 hierarchy under this process's own cgroup: {string.Join("; ", parts)}";
     }
-
-    private readonly record struct DirectoryProbe(bool MayCreate, string Reason);
-
-    private static DirectoryProbe ProbeDirectory(HostFacts facts, EvidenceLog log, ProcessCredentials credentials, HostMount mount, string dir)
-    {
-        if (facts.Files.TryGetStatus(dir) is not { } status)
-        {
-            log.Add(dir, "(absent or cannot be examined)");
-            return new(false, "absent or cannot be examined");
-        }
-        log.Add(dir, $"{status}" + (mount.IsReadOnly ? ", read-only mount" : ""));
-        if (mount.IsReadOnly)
-            return new(false, $"on a read-only mount ({mount.MountPoint})");
-        return credentials.MayCreateIn(status)
-            ? new(true, "writable")
-            : new(false, $"not writable by uid {credentials.Uid} ({status})");
-    }
-
-    private static string? TryOpenForWriting(HostFacts facts, EvidenceLog log, string path)
-    {
-        string? error = facts.Files.TryOpen(path, FileAccess.Write);
-        log.Add($"open({path}, O_WRONLY)", error ?? "allowed (closed unwritten)");
-        return error;
-    }
-
-    private static string ReadOnlyMountFix(HostMount mount) =>
-        $"{mount.MountPoint} is mounted read-only (as in most containers): give the container a writable, delegated cgroup " +
-        "(podman does by default; docker needs --cgroupns=private and a writable /sys/fs/cgroup), or run on the host.";
 }

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Sandbox.IntegrationTests.Support;
+
+namespace Sandbox.IntegrationTests.Limits;
+
+/// <summary><c>sandbox run --result-json</c> as root with cgroup limits: the accounting fields, peak pids included.</summary>
+[Collection(LimitsCollection.Name)]
+public sealed class CliResultJsonTests
+{
+    [Fact(Timeout = 60_000)]
+    public async Task With_a_cgroup_peak_pids_is_the_most_tasks_at_once_and_without_one_it_is_null()
+    {
+        using var dir = TempDirectory.Create(TempDirectory.WritableByAll);
+        string limited = dir.Combine("limited.json"), bare = dir.Combine("bare.json");
+
+        // sandbox-init, the probe and its four threads: six tasks, until the wall-time limit kills them.
+        var withCgroup = await RootlessCli.RunProbeAsRootAsync(["--pids", "16", "--wall-time", "500ms", "--result-json", limited], "spin-threads", "4");
+        var withoutCgroup = await RootlessCli.RunProbeAsRootAsync(["--result-json", bare], "exit", "0");
+
+        Assert.True(withCgroup.ExitCode == 137, withCgroup.ToString());
+        Assert.True(withoutCgroup.ExitCode == 0, withoutCgroup.ToString());
+        using (var result = JsonDocument.Parse(await File.ReadAllTextAsync(limited)))
+        {
+            var root = result.RootElement;
+            Assert.Equal("timedOut", root.GetProperty("outcome").GetString());
+            Assert.InRange(root.GetProperty("peakPids").GetInt64(), 6, 16);
+            Assert.Equal("cgroup", root.GetProperty("cpuTimeSource").GetString());
+            Assert.Equal(SandboxCgroupDirectories.HostUsesCgroupV1 ? "cgroupV1MaxUsage" : "cgroupV2MemoryPeak", root.GetProperty("memorySource").GetString());
+        }
+        using (var result = JsonDocument.Parse(await File.ReadAllTextAsync(bare)))
+        {
+            Assert.Equal(JsonValueKind.Null, result.RootElement.GetProperty("peakPids").ValueKind);
+            Assert.Equal("rusage", result.RootElement.GetProperty("cpuTimeSource").GetString());
+        }
+    }
+}
