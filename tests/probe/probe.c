@@ -5,6 +5,8 @@
  *   probe ids                 uid= gid= euid= egid= groups=G1,G2,...
  *   probe status              CapEff= CapPrm= CapInh= CapBnd= CapAmb= NoNewPrivs= (from /proc/self/status)
  *   probe pid                 pid= ppid=
+ *   probe session             sid= pgid= (of this process)
+ *   probe signals             SigBlk= SigIgn= SigCgt= (from /proc/self/status: blocked, ignored, caught)
  *   probe pids                the numeric entries of /proc, one a line
  *   probe netdevs             the interface names of /proc/net/dev, one a line
  *   probe fds                 the open fds (from /proc/self/fd, less the directory's own), one a line
@@ -13,9 +15,18 @@
  *   probe exists PATH         "yes" or "no" (lstat)
  *   probe exit N              exits with status N
  *   probe kill-self SIG       kills itself with signal SIG
+ *   probe catch-signals       catches every signal it can (1..64 but SIGKILL, SIGSTOP and glibc's own 32 and 33),
+ *                             prints "ready", and at the first signal prints "caught=N" and exits 0
+ *   probe orphan              forks a child that forks a grandchild and exits at once, so that the grandchild is
+ *                             re-parented; prints "orphan_ppid=N" (its new parent), lets it exit, and prints
+ *                             "reaped=yes" once it is gone from /proc, "reaped=no state=S" if it is still there
+ *                             (a zombie nobody reaps) after 5 s
  *   probe fork-sleepers N ... forks N children that each start a new session and sleep forever, prints
  *                             "sleeper=PID" for each, then sleeps forever itself; any further arguments
  *                             are ignored, so a test can put a marker in every process's /proc/PID/cmdline
+ *   probe leave-sleepers N CODE ...
+ *                             forks N sleepers as fork-sleepers does, prints "sleeper=PID" for each, then exits
+ *                             with status CODE, leaving them running; further arguments are ignored (a marker)
  *   probe sleep SECONDS       sleeps, then prints "slept"
  *   probe spew BYTES          writes BYTES bytes ('x') to standard output
  *   probe echo                copies standard input to standard output line by line, as "echo: LINE"
@@ -133,9 +144,9 @@ static int cmd_ids(void)
     return 0;
 }
 
-static int cmd_status(void)
+/* Prints the FIELDS ("Name:") of /proc/self/status as Name=VALUE lines. */
+static int print_status_fields(const char *const *fields)
 {
-    static const char *const fields[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", NULL };
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return fail("/proc/self/status");
     char line[512];
@@ -152,9 +163,29 @@ static int cmd_status(void)
     return 0;
 }
 
+static int cmd_status(void)
+{
+    static const char *const fields[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", NULL };
+    return print_status_fields(fields);
+}
+
+static int cmd_signals(void)
+{
+    static const char *const fields[] = { "SigBlk:", "SigIgn:", "SigCgt:", NULL };
+    return print_status_fields(fields);
+}
+
 static int cmd_pid(void)
 {
     printf("pid=%d\nppid=%d\n", getpid(), getppid());
+    return 0;
+}
+
+static int cmd_session(void)
+{
+    pid_t sid = getsid(0);
+    if (sid < 0) return fail("getsid");
+    printf("sid=%d\npgid=%d\n", sid, getpgid(0));
     return 0;
 }
 
@@ -228,7 +259,90 @@ static int cmd_kill_self(int sig)
     return 1;
 }
 
-static int cmd_fork_sleepers(int count)
+static volatile sig_atomic_t caught_signal;
+
+static void record_signal(int sig)
+{
+    caught_signal = sig;
+}
+
+static int cmd_catch_signals(void)
+{
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    /* Blocked while the handlers go in, so that "ready" means every one of them is in place. */
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = record_signal;
+    sigfillset(&action.sa_mask);
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP || sig == 32 || sig == 33) continue;
+        if (sigaction(sig, &action, NULL) < 0) return fail("sigaction");
+    }
+    puts("ready");
+    fflush(stdout);
+    while (!caught_signal) sigsuspend(&none);
+    printf("caught=%d\n", (int)caught_signal);
+    return 0;
+}
+
+/* The "State:" letter of /proc/PID/status, "PPid:" into *ppid; 0 if there is no such process. */
+static char process_state(pid_t pid, int *ppid)
+{
+    char path[64], line[256], state = 0;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "State:", 6)) sscanf(line + 6, " %c", &state);
+        if (!strncmp(line, "PPid:", 5) && ppid) *ppid = atoi(line + 5);
+    }
+    fclose(f);
+    return state;
+}
+
+static int cmd_orphan(void)
+{
+    int release[2], report[2];
+    if (pipe(release) < 0 || pipe(report) < 0) return fail("pipe");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) return fail("fork");
+    if (child == 0) {
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            /* Exits once the probe closes its end of the release pipe. */
+            char byte;
+            close(release[1]);
+            while (read(release[0], &byte, 1) > 0) {}
+            _exit(0);
+        }
+        if (write(report[1], &grandchild, sizeof grandchild) != (ssize_t)sizeof grandchild) _exit(1);
+        _exit(grandchild < 0 ? 1 : 0);
+    }
+    close(report[1]);
+    pid_t orphan;
+    if (read(report[0], &orphan, sizeof orphan) != (ssize_t)sizeof orphan || orphan <= 0) return fail("fork grandchild");
+    int status;
+    if (waitpid(child, &status, 0) < 0) return fail("waitpid");
+    int ppid = -1;
+    process_state(orphan, &ppid);
+    printf("orphan_ppid=%d\n", ppid);
+    fflush(stdout);
+    close(release[1]);
+    char state = 0;
+    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
+        if (!(state = process_state(orphan, NULL))) break;
+        usleep(10 * 1000);
+    }
+    if (state) printf("reaped=no\nstate=%c\n", state);
+    else puts("reaped=yes");
+    return 0;
+}
+
+static int cmd_fork_sleepers(int count, int exit_code)
 {
     for (int i = 0; i < count; i++) {
         fflush(stdout);
@@ -241,6 +355,7 @@ static int cmd_fork_sleepers(int count)
         printf("sleeper=%d\n", child);
     }
     fflush(stdout);
+    if (exit_code >= 0) return exit_code;
     for (;;) pause();
 }
 
@@ -510,8 +625,9 @@ static int cmd_write_direct(const char *path, long mib)
 
 static int usage(void)
 {
-    fputs("usage: probe hostname | ids | status | pid | pids | netdevs | fds | env | write PATH | exists PATH\n"
-          "             | exit N | kill-self SIG | fork-sleepers N [MARKER...] | sleep SECONDS | spew BYTES\n"
+    fputs("usage: probe hostname | ids | status | signals | pid | session | pids | netdevs | fds | env | write PATH\n"
+          "             | exists PATH | exit N | kill-self SIG | catch-signals | orphan | fork-sleepers N [MARKER...]\n"
+          "             | leave-sleepers N CODE [MARKER...] | sleep SECONDS | spew BYTES\n"
           "             | echo | mountinfo | hog MIB | touch MIB | spin SECONDS | spin-threads N | forkbomb\n"
           "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | cpus | write-direct PATH MIB | network\n",
           stderr);
@@ -527,6 +643,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "ids")) return cmd_ids();
     if (!strcmp(cmd, "status")) return cmd_status();
     if (!strcmp(cmd, "pid")) return cmd_pid();
+    if (!strcmp(cmd, "session")) return cmd_session();
+    if (!strcmp(cmd, "signals")) return cmd_signals();
+    if (!strcmp(cmd, "catch-signals")) return cmd_catch_signals();
+    if (!strcmp(cmd, "orphan")) return cmd_orphan();
     if (!strcmp(cmd, "pids")) return cmd_pids();
     if (!strcmp(cmd, "netdevs")) return cmd_netdevs();
     if (!strcmp(cmd, "network")) return cmd_network();
@@ -541,7 +661,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "exists")) return cmd_exists(arg);
     if (!strcmp(cmd, "exit")) return atoi(arg);
     if (!strcmp(cmd, "kill-self")) return cmd_kill_self(atoi(arg));
-    if (!strcmp(cmd, "fork-sleepers")) return cmd_fork_sleepers(atoi(arg));
+    if (!strcmp(cmd, "fork-sleepers")) return cmd_fork_sleepers(atoi(arg), -1);
+    if (!strcmp(cmd, "leave-sleepers") && argc > 3) return cmd_fork_sleepers(atoi(arg), atoi(argv[3]) & 0xff);
     if (!strcmp(cmd, "sleep")) return cmd_sleep((unsigned)atoi(arg));
     if (!strcmp(cmd, "spew")) return cmd_spew(atoll(arg));
     if (!strcmp(cmd, "hog")) return cmd_hog(atol(arg));
