@@ -47,8 +47,6 @@ public sealed partial class PreparedNetworkNamespaceTests : IDisposable
     {
         var runner = NewRunner();
         Assert.True(runner.NetworkNamespaces!.WaitUntilFull(TimeSpan.FromSeconds(20)), runner.NetworkNamespaces.DisabledBecause);
-        var seen = new List<string>();
-
         for (int i = 0; i < runner.NetworkNamespaces.Capacity + 2; i++)
         {
             var result = (await runner.RunAsync(Probe.Command("network"))).EnsureSuccess();
@@ -56,11 +54,24 @@ public sealed partial class PreparedNetworkNamespaceTests : IDisposable
             Assert.Equal("ok", values["loopback"]);
             Assert.Equal("EPERM", values["lo-down"]);
             Assert.Equal(NetworkIsolation.LoopbackOnly, result.Isolation.Network);
-            seen.Add(values["netns"]);
+            Assert.NotEqual(HostNetworkNamespace(), values["netns"]);
         }
 
-        Assert.Equal(seen.Count, seen.Distinct(StringComparer.Ordinal).Count());
-        Assert.DoesNotContain(HostNetworkNamespace(), seen);
+        // Alive at the same time (a freed namespace's number may be given to a later one), no two share one.
+        var running = new List<RunningSandbox>();
+        try
+        {
+            for (int i = 0; i < runner.NetworkNamespaces.Capacity + 2; i++)
+                running.Add(await runner.StartAsync(Probe.Command("sleep", "30")));
+            var namespaces = running.Select(r => NetworkNamespaceOf(r.Pid)).ToList();
+            Assert.Equal(namespaces.Count, namespaces.Distinct(StringComparer.Ordinal).Count());
+            Assert.DoesNotContain(HostNetworkNamespace(), namespaces);
+        }
+        finally
+        {
+            foreach (var r in running)
+                await r.DisposeAsync();
+        }
     }
 
     [Fact(Timeout = 60_000)]
