@@ -88,4 +88,6 @@ public enum SetupStage
     CgroupNamespace = 40,
     /// <summary>Entering a network namespace made ahead of time, or returning from it (the launcher thread).</summary>
     NetworkNamespace = 41,
+    /// <summary>Loading the seccomp filter in the program's process, just before its exec (sandbox-init).</summary>
+    Seccomp = 42,
 }

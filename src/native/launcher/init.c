@@ -8,7 +8,11 @@
  *   3 (SBX_INIT_ERROR_FD)  the setup-error pipe; a failed exec of the payload is reported here as one
  *                          sbx_setup_error record, and the host reads EOF once the payload has been exec'd;
  *   4 (SBX_INIT_REPORT_FD) the exit report: the payload's wait status and the rusage of everything
- *                          init reaped, one sbx_exit_report written once before init exits.
+ *                          init reaped, one sbx_exit_report written once before init exits;
+ * and, when the sandbox has a seccomp policy, a third:
+ *   5 (SBX_INIT_SECCOMP_FD) the compiled filter (struct sock_filter[]), which init reads and closes, and
+ *                          the payload's process loads as its last step before exec — so init itself
+ *                          runs unfiltered (it must spawn the payload, which a policy may forbid).
  * init spawns the payload into a new session, forwards every catchable signal to it, reaps orphans,
  * and exits as soon as the payload does, with the payload's exit code or 128 + the signal that killed
  * it: the kernel then kills whatever else is left in the sandbox's PID namespace.
@@ -26,6 +30,8 @@
 #include "freestanding.h"
 
 #include <linux/errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/fcntl.h>
 #include <linux/limits.h>
 #include <linux/resource.h>
@@ -149,11 +155,48 @@ static long execute_payload(char **init_argv, char **envp)
     return denied ? -EACCES : -ENOENT;
 }
 
-/* What the payload's side of the spawn needs: init's argv and the environment. */
+/* What the payload's side of the spawn needs: init's argv, the environment and the filter, if any. */
 struct payload_start {
     char **init_argv;
     char **envp;
+    const struct sock_fprog *filter;  /* NULL: no seccomp policy */
 };
+
+/* The seccomp program, read from SBX_INIT_SECCOMP_FD before the payload is spawned. */
+static struct sock_filter seccomp_instructions[SBX_MAX_SECCOMP_INSTRUCTIONS];
+static struct sock_fprog seccomp_program;
+
+/*
+ * Reads the filter from SBX_INIT_SECCOMP_FD, if the launcher passed one, and closes that fd (the payload
+ * must not inherit it). Returns 0 with *program set (NULL when there is no fd), or -errno; a program that
+ * is empty, too long or not whole instructions is EINVAL.
+ */
+static long read_seccomp_program(const struct sock_fprog **program)
+{
+    *program = NULL;
+    if (RAW3(SYS_fcntl, SBX_INIT_SECCOMP_FD, F_GETFD, 0) < 0) return 0; /* no fd 5: no policy */
+    unsigned char *buffer = (unsigned char *)seccomp_instructions;
+    size_t capacity = sizeof seccomp_instructions, length = 0;
+    long r;
+    for (;;) {
+        /* One byte of room beyond the largest program tells "too long" from "exactly full". */
+        unsigned char probe;
+        void *into = length < capacity ? (void *)(buffer + length) : (void *)&probe;
+        size_t room = length < capacity ? capacity - length : 1;
+        r = RAW4(SYS_pread64, SBX_INIT_SECCOMP_FD, into, room, (long)length);
+        if (r == -EINTR) continue;
+        if (r <= 0) break;
+        length += (size_t)r;
+        if (length > capacity) { r = -EINVAL; break; }
+    }
+    (void)RAW1(SYS_close, SBX_INIT_SECCOMP_FD);
+    if (r < 0) return r;
+    if (length == 0 || length % sizeof(struct sock_filter) != 0) return -EINVAL;
+    seccomp_program.len = (unsigned short)(length / sizeof(struct sock_filter));
+    seccomp_program.filter = seccomp_instructions;
+    *program = &seccomp_program;
+    return 0;
+}
 
 /*
  * The payload's side of the spawn, on its own stack, in init's memory (see spawn_payload): a new
@@ -171,7 +214,12 @@ static int run_payload(void *context)
         report_setup_error(SBX_STAGE_INIT, r, "setsid");
     } else if ((r = RAW4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none)) < 0) {
         report_setup_error(SBX_STAGE_INIT, r, "rt_sigprocmask");
+    } else if (start->filter && (r = RAW3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, start->filter)) < 0) {
+        /* no_new_privs is already set (the launcher set it), so an unprivileged load is allowed. */
+        report_setup_error(SBX_STAGE_SECCOMP, r, "seccomp(SECCOMP_SET_MODE_FILTER)");
     } else {
+        /* From here on the filter applies: execve and, on failure, write and exit must be allowed by it
+           (every built-in policy allows them). */
         /* Every disposition is already the default: the launcher reset them before exec'ing init, and
            init installs no handler. */
         r = execute_payload(start->init_argv, start->envp);
@@ -189,9 +237,9 @@ static unsigned char payload_stack[64 * 1024] __attribute__((aligned(16)));
  * would then take in both processes. The child has its own stack and fd table (no CLONE_FILES), and
  * touches no state of init's but those argv slots. Returns the payload's pid or -errno.
  */
-static long spawn_payload(char **init_argv, char **envp)
+static long spawn_payload(char **init_argv, char **envp, const struct sock_fprog *filter)
 {
-    struct payload_start start = { .init_argv = init_argv, .envp = envp };
+    struct payload_start start = { .init_argv = init_argv, .envp = envp, .filter = filter };
     return raw_clone_run(CLONE_VM | CLONE_VFORK | SIGCHLD, payload_stack + sizeof payload_stack, run_payload, &start);
 }
 
@@ -256,7 +304,13 @@ int freestanding_main(int argc, char **argv, char **envp)
         return 127;
     }
 
-    long payload = spawn_payload(argv, envp);
+    const struct sock_fprog *filter;
+    if ((r = read_seccomp_program(&filter)) < 0) {
+        report_setup_error(SBX_STAGE_SECCOMP, r, "read the seccomp program (fd 5)");
+        return 127;
+    }
+
+    long payload = spawn_payload(argv, envp, filter);
     if (payload < 0) {
         report_setup_error(SBX_STAGE_INIT, payload, "fork");
         return 127;

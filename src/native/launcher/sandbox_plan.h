@@ -107,6 +107,7 @@ enum sbx_stage {
     SBX_STAGE_JOIN_CGROUP = 39,
     SBX_STAGE_CGROUP_NAMESPACE = 40,
     SBX_STAGE_NETWORK_NAMESPACE = 41,
+    SBX_STAGE_SECCOMP = 42,
 };
 
 struct sbx_plan {
