@@ -54,6 +54,7 @@ public sealed partial record SandboxSpec
         Check(!(InheritStandardStreams && StandardInput is not null), "StandardInput is set together with inherited standard streams: choose one.");
 
         ValidateLimits(problems);
+        ValidateSeccomp(problems);
 
         var targets = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mount in Mounts)
