@@ -8,7 +8,7 @@ namespace Sandbox.Seccomp;
 /// </summary>
 /// <param name="Index">The argument, 0 to 5.</param>
 /// <param name="Operator">The comparison.</param>
-/// <param name="Value">The value compared with (for <see cref="ComparisonOperator.MaskedEqual"/>: with the masked argument).</param>
+/// <param name="Value">The value compared with (for <see cref="ComparisonOperator.MaskedEqual"/>: its masked bits with the masked argument's).</param>
 /// <param name="Mask">For <see cref="ComparisonOperator.MaskedEqual"/> only: the bits of the argument that are compared.</param>
 /// <remarks>
 /// A C <c>int</c> argument such as a socket domain is passed in a 64-bit register; pass negative values as
@@ -28,7 +28,7 @@ public readonly record struct ArgumentCondition(int Index, ComparisonOperator Op
         ComparisonOperator.LessOrEqual => argument <= Value,
         ComparisonOperator.GreaterThan => argument > Value,
         ComparisonOperator.GreaterOrEqual => argument >= Value,
-        ComparisonOperator.MaskedEqual => (argument & Mask) == Value,
+        ComparisonOperator.MaskedEqual => (argument & Mask) == (Value & Mask),
         _ => throw new InvalidOperationException($"Unknown comparison operator {Operator}."),
     };
 

@@ -21,6 +21,6 @@ public enum ComparisonOperator
     /// <summary>argument &gt;= value (unsigned).</summary>
     GreaterOrEqual,
 
-    /// <summary>(argument &amp; mask) == value.</summary>
+    /// <summary>(argument &amp; mask) == (value &amp; mask): the masked bits are equal (libseccomp's SCMP_CMP_MASKED_EQ; bits of the value outside the mask do not count).</summary>
     MaskedEqual,
 }

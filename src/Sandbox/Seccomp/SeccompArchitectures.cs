@@ -11,6 +11,12 @@ public static class SeccompArchitectures
     /// </summary>
     public const uint X32SyscallBit = 0x40000000;
 
+    /// <summary>
+    /// The syscall number -1 as the filter sees it: what a ptrace tracer sets to skip a syscall (the kernel then
+    /// runs the filters again). It is not an x32 call: it gets the default action, as with libseccomp.
+    /// </summary>
+    public const uint SkippedSyscall = 0xFFFFFFFF;
+
     /// <summary>Every architecture filters can be compiled for.</summary>
     public static IReadOnlyList<SeccompArchitecture> All { get; } = [SeccompArchitecture.X86_64, SeccompArchitecture.Aarch64];
 

@@ -12,7 +12,8 @@ namespace Sandbox.Seccomp;
 /// </summary>
 /// <remarks>
 /// <para>Evaluation, which the compiled filter reproduces exactly: a call from another architecture than the
-/// one compiled for (and, on x86_64, an x32 syscall number) kills the process; otherwise the rules of the
+/// one compiled for (and, on x86_64, an x32 syscall number: one at or above 0x40000000, except -1, which a
+/// tracer uses to skip a syscall) kills the process; otherwise the rules of the
 /// syscall are tried in the order they were added and the first whose conditions all hold decides; when none
 /// does, <see cref="DefaultAction"/> applies.</para>
 /// <para>Rules name syscalls; names are resolved per architecture when compiled. A name that exists on none of
@@ -142,7 +143,7 @@ public sealed record SeccompPolicy
     {
         if (data.Arch != (uint)architecture)
             return SeccompAction.KillProcess;
-        if (architecture == SeccompArchitecture.X86_64 && unchecked((uint)data.Nr) >= SeccompArchitectures.X32SyscallBit)
+        if (architecture == SeccompArchitecture.X86_64 && unchecked((uint)data.Nr) is >= SeccompArchitectures.X32SyscallBit and not SeccompArchitectures.SkippedSyscall)
             return SeccompAction.KillProcess;
         var table = SyscallTable.For(architecture);
         var arguments = data.Arguments.AsSpan();

@@ -49,7 +49,7 @@ public readonly record struct SyscallArgument(int Index)
     /// <summary>argument &gt;= value, sign-extended, compared unsigned.</summary>
     public static ArgumentCondition operator >=(SyscallArgument argument, long value) => argument >= unchecked((ulong)value);
 
-    /// <summary>(argument &amp; mask) == value.</summary>
+    /// <summary>(argument &amp; mask) == (value &amp; mask).</summary>
     public ArgumentCondition MaskedEquals(ulong mask, ulong value) => new(Index, ComparisonOperator.MaskedEqual, value, mask);
 
     /// <summary>No bit of <paramref name="flags"/> is set: (argument &amp; flags) == 0.</summary>

@@ -7,7 +7,7 @@ namespace Sandbox.Seccomp.Bpf;
 /// </summary>
 /// <remarks>
 /// <para>The program: load <c>arch</c> and kill the process unless it is the target's AUDIT_ARCH; load
-/// <c>nr</c>; on x86_64 kill x32 numbers (&gt;= 0x40000000); then a balanced binary search over the syscall
+/// <c>nr</c>; on x86_64 kill x32 numbers (&gt;= 0x40000000, except -1, the number of a syscall a tracer skipped); then a balanced binary search over the syscall
 /// number space. The space is cut into intervals, each with one outcome — the default action for the gaps,
 /// a fixed action for syscalls whose rules reduce to one (adjacent intervals with the same action merge, so
 /// a large allow-list is a few dozen ranges), or the rule block of a syscall with conditions — so a call
@@ -60,9 +60,14 @@ internal static class SeccompCompiler
 
         var emitter = new BpfReverseEmitter();
         int tree = EmitTree(emitter, intervals, 0, intervals.Count - 1, defaultValue);
-        int afterNumber = architecture == SeccompArchitecture.X86_64
-            ? emitter.Jump(BpfOpcodes.Jge, SeccompArchitectures.X32SyscallBit, emitter.Return(SeccompAction.RetKillProcess), tree)
-            : tree;
+        int afterNumber = tree;
+        if (architecture == SeccompArchitecture.X86_64)
+        {
+            // x32 numbers carry bit 30; -1 (which a tracer sets to skip a syscall, and the kernel then
+            // re-checks) is no x32 call and goes on to the default action, as with libseccomp.
+            int x32 = emitter.Jump(BpfOpcodes.Jeq, SeccompArchitectures.SkippedSyscall, tree, emitter.Return(SeccompAction.RetKillProcess));
+            afterNumber = emitter.Jump(BpfOpcodes.Jge, SeccompArchitectures.X32SyscallBit, x32, tree);
+        }
         int loadNumber = emitter.LoadWord(SeccompData.NrOffset, afterNumber);
         int wrongArchitecture = emitter.Return(SeccompAction.RetKillProcess);
         int checkArchitecture = emitter.Jump(BpfOpcodes.Jeq, (uint)architecture, loadNumber, wrongArchitecture);
@@ -175,8 +180,7 @@ internal static class SeccompCompiler
 
     private static int MaskedHalf(BpfReverseEmitter emitter, uint offset, uint mask, uint value, int match, int fail)
     {
-        if ((value & ~mask) != 0)
-            return fail;
+        value &= mask;
         if (mask == 0)
             return match;
         int compare = emitter.Jump(BpfOpcodes.Jeq, value, match, fail);
