@@ -10,8 +10,13 @@ public static class BpfInterpreter
 {
     /// <summary>What <paramref name="program"/> returns for <paramref name="data"/>.</summary>
     /// <exception cref="InvalidOperationException">The program does something the kernel would not have accepted (an invalid opcode, a jump or load out of range).</exception>
-    public static uint Run(ReadOnlySpan<BpfInstruction> program, in SeccompData data)
+    public static uint Run(ReadOnlySpan<BpfInstruction> program, in SeccompData data) => Run(program, data, out _);
+
+    /// <summary>What <paramref name="program"/> returns for <paramref name="data"/>, and how many instructions it ran to decide.</summary>
+    /// <exception cref="InvalidOperationException">The program does something the kernel would not have accepted.</exception>
+    public static uint Run(ReadOnlySpan<BpfInstruction> program, in SeccompData data, out int executed)
     {
+        executed = 0;
         Span<byte> bytes = stackalloc byte[SeccompData.Size];
         data.WriteTo(bytes);
         Span<uint> memory = stackalloc uint[BpfOpcodes.MemoryWords];
@@ -22,6 +27,7 @@ public static class BpfInterpreter
             if ((uint)pc >= (uint)program.Length)
                 throw Invalid(pc, program.Length, "the program ran past its end without returning");
             var insn = program[pc];
+            executed++;
             uint k = insn.K;
             switch (insn.Code)
             {
