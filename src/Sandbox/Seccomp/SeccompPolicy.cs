@@ -50,7 +50,7 @@ public sealed record SeccompPolicy
     /// </summary>
     public static SeccompPolicy Judge => JudgeProfile.Policy;
 
-    /// <summary>No filtering: every syscall is allowed. Choosing it is explicit; the launcher installs no filter for it.</summary>
+    /// <summary>No filtering: every syscall is allowed. Choosing it is explicit; such a policy needs no filter at all (see <see cref="IsUnconfined"/>).</summary>
     public static SeccompPolicy Unconfined { get; } = new(SeccompAction.Allow, []);
 
     /// <summary>Whether the policy allows everything (no filter is needed).</summary>
