@@ -109,4 +109,26 @@ public class SeccompCompilerTests(ITestOutputHelper output)
             output.WriteLine(program.Disassemble());
         }
     }
+
+    [Fact]
+    public void Masked_equality_compares_only_the_masked_bits_of_the_value_as_libseccomp_does()
+    {
+        // Found by the libseccomp differential: a value with bits outside its mask still matches on the masked bits.
+        var policy = SeccompPolicy.Create(SeccompAction.Allow).Deny("read").When(Arg3.MaskedEquals(0x0, 0x22)).Build();
+        var program = policy.Compile(SeccompArchitecture.X86_64);
+        Assert.Equal(SeccompAction.Errno(1), program.Evaluate(new SeccompData(0, SeccompArchitecture.X86_64, 0, 0, 0, 0x1234)));
+        var high = SeccompPolicy.Create(SeccompAction.Allow).Deny("read").When(Arg0.MaskedEquals(0xFF_0000_0000, 0x12_0000_00FF)).Build();
+        Assert.Equal(SeccompAction.Errno(1), high.Compile(SeccompArchitecture.X86_64).Evaluate(new SeccompData(0, SeccompArchitecture.X86_64, 0x12_0000_0000)));
+        Assert.Equal(SeccompAction.Allow, high.Compile(SeccompArchitecture.X86_64).Evaluate(new SeccompData(0, SeccompArchitecture.X86_64, 0x13_0000_00FF)));
+    }
+
+    [Fact]
+    public void Syscall_minus_one_is_not_taken_for_an_x32_call()
+    {
+        // Found by the libseccomp differential: a tracer skips a syscall by setting its number to -1, and the kernel filters it again.
+        var program = SeccompPolicy.Create(SeccompAction.Errno(LinuxErrno.ENOSYS)).Allow("read").Build().Compile(SeccompArchitecture.X86_64);
+        Assert.Equal(SeccompAction.Errno(LinuxErrno.ENOSYS), program.Evaluate(new SeccompData(-1, SeccompArchitecture.X86_64)));
+        Assert.Equal(SeccompAction.KillProcess, program.Evaluate(new SeccompData(-2, SeccompArchitecture.X86_64)));
+        Assert.Equal(SeccompAction.KillProcess, program.Evaluate(new SeccompData(0x40000000, SeccompArchitecture.X86_64)));
+    }
 }
