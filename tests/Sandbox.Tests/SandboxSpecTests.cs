@@ -36,6 +36,7 @@ public sealed class SandboxSpecTests
         { "WithFileSizeLimit", s => s.WithFileSizeLimit(1024), s => s.FileSizeLimitBytes },
         { "WithStackLimit", s => s.WithStackLimit(1 << 20), s => s.StackLimitBytes },
         { "WithRlimitFallback", s => s.WithRlimitFallback(), s => s.AllowRlimitFallback },
+        { "WithSeccomp", s => s.WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Default), s => s.Seccomp },
     };
 
     [Theory]
