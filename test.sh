@@ -18,6 +18,9 @@ missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 compgen -G "/usr/lib/*-linux-gnu/libc.a" >/dev/null || missing+=(libc6-dev)   # static sandbox-init and probe
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)                   # rootless tests
+compgen -G "/usr/lib/*-linux-gnu/libseccomp.so.2" >/dev/null || missing+=(libseccomp2)  # seccomp: compared with libseccomp's compiler
+[[ -f /usr/include/linux/seccomp.h ]] || missing+=(linux-libc-dev)            # seccomp: constants and syscall tables checked against the headers
+[[ -f /usr/aarch64-linux-gnu/include/asm/unistd.h ]] || missing+=(linux-libc-dev-arm64-cross)  # seccomp: the aarch64 syscall table
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root." >&2

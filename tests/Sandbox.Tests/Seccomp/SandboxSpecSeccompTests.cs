@@ -1,0 +1,29 @@
+using Sandbox.Seccomp;
+
+namespace Sandbox.Tests.Seccomp;
+
+/// <summary>A seccomp policy on the spec: kept as given, checked with the rest of the spec.</summary>
+public class SandboxSpecSeccompTests
+{
+    [Fact]
+    public void No_policy_is_set_unless_asked_and_WithSeccomp_returns_a_changed_copy()
+    {
+        var spec = SandboxSpec.Command("/bin/true");
+        Assert.Null(spec.Seccomp);
+        var confined = spec.WithSeccomp(SeccompPolicy.Default);
+        Assert.Same(SeccompPolicy.Default, confined.Seccomp);
+        Assert.Null(spec.Seccomp);
+        Assert.Empty(confined.Validate(hostIsRoot: true));
+        Assert.Empty(spec.WithSeccomp(SeccompPolicy.Unconfined).Validate(hostIsRoot: false));
+    }
+
+    [Fact]
+    public void An_invalid_policy_is_reported_with_the_other_problems_of_the_spec()
+    {
+        var policy = new SeccompPolicy(SeccompAction.Allow, [new SyscallRule("mountt", SeccompAction.Errno(1)), new SyscallRule("read", SeccompAction.Allow, [new ArgumentCondition(9, ComparisonOperator.Equal, 0)])]);
+        var problems = SandboxSpec.Command("/bin/true").WithHostname("bad name").WithSeccomp(policy).Validate(hostIsRoot: true);
+        Assert.Contains(problems, p => p.StartsWith("Seccomp: Rules[0] (mountt)", StringComparison.Ordinal) && p.Contains("did you mean 'mount'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Seccomp: Rules[1] (read) condition 0", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Hostname", StringComparison.Ordinal));
+    }
+}
