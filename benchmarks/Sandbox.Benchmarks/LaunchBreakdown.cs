@@ -153,6 +153,10 @@ internal static class LaunchBreakdown
 
         public SafeFileHandle? TryCreateNetworkNamespace(out int errno) => inner.TryCreateNetworkNamespace(out errno);
 
+        public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSealedMemoryFile(name, contents);
+
+        public IReadOnlyList<string> ReadKernelLog() => inner.ReadKernelLog();
+
         public void SendSignal(PidfdHandle process, int signal) => inner.SendSignal(process, signal);
 
         public bool TryReap(PidfdHandle process, out WaitStatus status)

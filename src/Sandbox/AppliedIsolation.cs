@@ -31,7 +31,14 @@ public sealed record AppliedIsolation(
     bool SupplementaryGroupsCleared,
     bool EnvironmentInherited,
     bool NewSession,
-    ImmutableArray<string> Mounts);
+    ImmutableArray<string> Mounts)
+{
+    /// <summary>The seccomp policy the program ran under, or null when it ran without a filter (<see cref="Seccomp.SeccompPolicy.Unconfined"/>).</summary>
+    public Seccomp.SeccompPolicy? Seccomp { get; init; }
+
+    /// <summary>How many BPF instructions the loaded filter had (0 without a filter).</summary>
+    public int SeccompInstructions { get; init; }
+}
 
 /// <summary>What network the sandbox had.</summary>
 public enum NetworkIsolation

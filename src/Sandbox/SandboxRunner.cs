@@ -22,6 +22,7 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
     internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
     {
@@ -100,6 +101,16 @@ public sealed class SandboxRunner
             ResourceLimits = plan.ResourceLimits.AddRange(limits.ResourceLimits),
             CgroupProcsFiles = limits.Cgroup is { } cgroup ? [.. cgroup.ProcsFiles] : [],
         };
+
+        // The seccomp program, compiled once per policy and kept in one sealed memfd per policy that every
+        // launch hands to init (fd 5).
+        if (!spec.Seccomp.IsUnconfined)
+        {
+            var compiled = Seccomp.CompiledSeccompFilters.For(spec.Seccomp, Seccomp.SeccompArchitectures.Native!.Value);
+            var program = _seccompPrograms.GetValue(spec.Seccomp, _ => _syscalls.CreateSealedMemoryFile("sandbox-seccomp", compiled.Program));
+            plan = plan with { SeccompFd = (int)program.DangerousGetHandle() };
+            isolation = isolation with { Seccomp = spec.Seccomp, SeccompInstructions = compiled.Program.Length / 8 };
+        }
 
         // A network namespace made ahead of time, when one is ready: the clone then skips the dearest namespace.
         SafeFileHandle? preparedNetwork = null;

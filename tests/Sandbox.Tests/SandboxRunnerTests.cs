@@ -65,7 +65,27 @@ public sealed class SandboxRunnerTests
         Assert.Equal(Fd(stderr.Write), plan.StderrFd);
         Assert.Equal(Fd(report.Write), plan.ReportFd);
         Assert.Equal([AnExistingFile], kernel.Executables);
-        Assert.Equal(Fd(kernel.Handles.Except(kernel.Pipes.SelectMany(p => new[] { p.Read, p.Write })).Single()), plan.InitFd);
+        var memoryFile = Assert.Single(kernel.MemoryFiles);
+        Assert.Equal(Fd(memoryFile.Handle), plan.SeccompFd);
+        Assert.Equal(global::Sandbox.Seccomp.SeccompPolicy.Default.CompileToBytes(), memoryFile.Contents);
+        Assert.Equal(Fd(kernel.Handles.Except(kernel.Pipes.SelectMany(p => new[] { p.Read, p.Write })).Except([memoryFile.Handle]).Single()), plan.InitFd);
+    }
+
+    [Fact]
+    public async Task A_policy_is_compiled_into_one_sealed_memory_file_shared_by_every_launch_and_unconfined_has_none()
+    {
+        var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile);
+        var judge = SandboxSpec.Command("/bin/true").WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Judge);
+
+        for (int i = 0; i < 3; i++)
+            await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(judge));
+        await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(judge.WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Unconfined)));
+
+        var memoryFile = Assert.Single(kernel.MemoryFiles);
+        Assert.Equal(global::Sandbox.Seccomp.SeccompPolicy.Judge.CompileToBytes(), memoryFile.Contents);
+        Assert.All(kernel.Launched.Take(3), plan => Assert.Equal(Fd(memoryFile.Handle), plan.SeccompFd));
+        Assert.Equal(-1, kernel.Launched[3].SeccompFd);
     }
 
     [Fact]

@@ -30,6 +30,18 @@ internal interface ISyscalls
     /// </summary>
     SafeFileHandle? TryCreateNetworkNamespace(out int errno);
 
+    /// <summary>
+    /// A memfd (close-on-exec) holding <paramref name="contents"/>, sealed against any change: what a sandbox's init
+    /// reads its seccomp program from.
+    /// </summary>
+    SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents);
+
+    /// <summary>
+    /// The kernel log's records (/dev/kmsg, "PRIORITY,SEQUENCE,MICROSECONDS,FLAGS;MESSAGE"), oldest first; empty when
+    /// the host may not read it (kernel.dmesg_restrict for an unprivileged host).
+    /// </summary>
+    IReadOnlyList<string> ReadKernelLog();
+
     /// <summary>pidfd_send_signal; a process that is already gone is not an error.</summary>
     void SendSignal(PidfdHandle process, int signal);
 

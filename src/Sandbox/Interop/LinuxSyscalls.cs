@@ -83,6 +83,70 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
             Encoding.UTF8.GetString(end < 0 ? detail : detail[..end]));
     }
 
+    private static readonly int SysMemfdCreate = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 279 : 319;
+    private const int MfdCloexec = 1, MfdAllowSealing = 2;
+    private const int FAddSeals = 1033;
+    private const int FSealSeal = 1, FSealShrink = 2, FSealGrow = 4, FSealWrite = 8;
+
+    public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents)
+    {
+        int fd;
+        fixed (byte* n = NulTerminated(name))
+            fd = (int)syscall(SysMemfdCreate, n, MfdCloexec | MfdAllowSealing);
+        if (fd < 0)
+            throw Errors.Host("create a memfd", errno, name);
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            fixed (byte* data = contents)
+            {
+                for (int written = 0; written < contents.Length;)
+                {
+                    long n = write(fd, data + written, contents.Length - written);
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0)
+                        throw Errors.Host("write a memfd", n < 0 ? errno : EIO, name);
+                    written += (int)n;
+                }
+            }
+            if (fcntl(fd, FAddSeals, FSealSeal | FSealShrink | FSealGrow | FSealWrite) < 0)
+                throw Errors.Host("seal a memfd", errno, name);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyList<string> ReadKernelLog()
+    {
+        var records = new List<string>();
+        int fd;
+        fixed (byte* path = "/dev/kmsg\0"u8)
+            fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return records;
+        try
+        {
+            // One record per read; a record is at most a few KiB. EPIPE: records were overwritten meanwhile.
+            byte* buffer = stackalloc byte[8192];
+            while (true)
+            {
+                long n = read(fd, buffer, 8192);
+                if (n < 0 && (errno == EINTR || errno == EPIPE)) continue;
+                if (n <= 0) break;
+                records.Add(Encoding.UTF8.GetString(buffer, (int)n));
+            }
+        }
+        finally
+        {
+            close(fd);
+        }
+        return records;
+    }
+
     public void SendSignal(PidfdHandle process, int signal)
     {
         bool added = false;

@@ -64,6 +64,21 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         return handle;
     }
 
+    /// <summary>The sealed memory files created, by name, with their contents.</summary>
+    public List<(string Name, byte[] Contents, SafeFileHandle Handle)> MemoryFiles { get; } = [];
+
+    /// <summary>What <see cref="ReadKernelLog"/> returns.</summary>
+    public List<string> KernelLog { get; } = [];
+
+    public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents)
+    {
+        var handle = NewHandle();
+        lock (MemoryFiles) MemoryFiles.Add((name, contents.ToArray(), handle));
+        return handle;
+    }
+
+    public IReadOnlyList<string> ReadKernelLog() => [.. KernelLog];
+
     public void SendSignal(PidfdHandle process, int signal) => throw new NotSupportedException("The fake kernel runs no process.");
 
     public bool TryReap(PidfdHandle process, out WaitStatus status) => throw new NotSupportedException("The fake kernel runs no process.");

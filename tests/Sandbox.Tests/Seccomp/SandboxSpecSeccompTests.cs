@@ -6,15 +6,17 @@ namespace Sandbox.Tests.Seccomp;
 public class SandboxSpecSeccompTests
 {
     [Fact]
-    public void No_policy_is_set_unless_asked_and_WithSeccomp_returns_a_changed_copy()
+    public void The_default_policy_is_on_unless_changed_and_WithSeccomp_returns_a_changed_copy()
     {
         var spec = SandboxSpec.Command("/bin/true");
-        Assert.Null(spec.Seccomp);
-        var confined = spec.WithSeccomp(SeccompPolicy.Default);
-        Assert.Same(SeccompPolicy.Default, confined.Seccomp);
-        Assert.Null(spec.Seccomp);
-        Assert.Empty(confined.Validate(hostIsRoot: true));
+        Assert.Same(SeccompPolicy.Default, spec.Seccomp);
+        var judged = spec.WithSeccomp(SeccompPolicy.Judge);
+        Assert.Same(SeccompPolicy.Judge, judged.Seccomp);
+        Assert.Same(SeccompPolicy.Default, spec.Seccomp);
+        Assert.Empty(spec.Validate(hostIsRoot: true));
+        Assert.Empty(judged.Validate(hostIsRoot: true));
         Assert.Empty(spec.WithSeccomp(SeccompPolicy.Unconfined).Validate(hostIsRoot: false));
+        Assert.Throws<ArgumentNullException>(() => spec.WithSeccomp(null!));
     }
 
     [Fact]
