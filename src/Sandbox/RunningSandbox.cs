@@ -15,6 +15,7 @@ public sealed class RunningSandbox : IAsyncDisposable
 {
     private const int SigKill = 9;
     private const int SigXcpu = 24;
+    private const int SigSys = 31;
 
     private readonly SandboxRunner _runner;
     private readonly PidfdHandle _process;
@@ -210,6 +211,8 @@ public sealed class RunningSandbox : IAsyncDisposable
                 _ when Spec.CpuTimeLimit is { } cpuLimit && (status?.Signal ?? init.Signal) is { } killer
                        && (killer == SigXcpu || (killer == SigKill && usage.CpuTime >= cpuLimit))
                     => Result(SandboxOutcome.CpuTimeLimitExceeded, null, status?.Signal ?? init.Signal, wallTime),
+                _ when (status?.Signal ?? init.Signal) == SigSys && Isolation.Seccomp is not null
+                    => Result(SandboxOutcome.SeccompViolation, null, SigSys, wallTime) with { SeccompViolation = FindSeccompViolation() },
                 _ when usage.OomKilled => Result(SandboxOutcome.MemoryLimitExceeded, status?.ExitCode, status?.Signal ?? (status is null ? SigKill : null), wallTime),
                 _ when status is { } s => FromStatus(s, wallTime),
                 KillReason.None => FromStatus(init, wallTime),
@@ -217,6 +220,31 @@ public sealed class RunningSandbox : IAsyncDisposable
             }) with { Usage = usage, Enforced = _enforced };
             return _result;
         }
+    }
+
+    /// <summary>
+    /// The system call the filter killed the program for, from the kernel's audit line of the kill: the one seccomp
+    /// kill logged between the launch and the exit (the log has no sandbox identity to match on, so when kills of
+    /// several sandboxes overlap and disagree, the call is reported as unknown rather than guessed).
+    /// </summary>
+    private SeccompViolation FindSeccompViolation()
+    {
+        long Micros(long timestamp) => (long)(timestamp * (1_000_000.0 / Stopwatch.Frequency));
+        long from = Micros(_started) - 10_000;
+        long exited = Volatile.Read(ref _exitedAt);
+        long to = Micros(exited > 0 ? exited : Stopwatch.GetTimestamp()) + 200_000;
+        var kills = _runner.Syscalls.ReadKernelLog()
+            .Select(Seccomp.SeccompAuditRecord.TryParse)
+            .Where(r => r is { Signal: SigSys } && r.MonotonicMicroseconds >= from && r.MonotonicMicroseconds <= to)
+            .Select(r => (r!.Architecture, r.Syscall))
+            .Distinct()
+            .ToList();
+        if (kills.Count != 1)
+            return SeccompViolation.Unknown;
+        var (architecture, syscall) = kills[0];
+        var arch = (Seccomp.SeccompArchitecture)architecture;
+        string? name = Enum.IsDefined(arch) ? Seccomp.Tables.SyscallTable.For(arch).NameOf(syscall) : null;
+        return new SeccompViolation(syscall, name, Enum.IsDefined(arch) ? arch : null);
     }
 
     private ResourceUsage ReadUsage(ExitReportRecord? report)

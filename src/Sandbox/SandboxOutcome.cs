@@ -17,4 +17,6 @@ public enum SandboxOutcome
     MemoryLimitExceeded,
     /// <summary>The program wrote more than the output limit to a stream and the whole sandbox was killed (<see cref="SandboxSpec.KillOnOutputLimit"/>).</summary>
     OutputLimitExceeded,
+    /// <summary>The seccomp filter killed the program (SIGSYS) for a system call its policy forbids (see <see cref="SandboxResult.SeccompViolation"/>).</summary>
+    SeccompViolation,
 }

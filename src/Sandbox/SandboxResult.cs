@@ -23,6 +23,9 @@ public sealed record SandboxResult(
     /// <summary>Every limit that was enforced, and by which mechanism.</summary>
     public System.Collections.Immutable.ImmutableArray<EnforcedLimit> Enforced { get; init; } = [];
 
+    /// <summary>The forbidden system call, when the outcome is <see cref="SandboxOutcome.SeccompViolation"/>; null otherwise.</summary>
+    public SeccompViolation? SeccompViolation { get; init; }
+
     /// <summary>True when the outcome is <see cref="SandboxOutcome.Ok"/>.</summary>
     public bool IsSuccess => Outcome == SandboxOutcome.Ok;
 

@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace Sandbox.Seccomp;
+
+/// <summary>
+/// The kernel's log line for a seccomp kill (audit type 1326, AUDIT_SECCOMP), as /dev/kmsg gives it:
+/// <c>6,1234,9241164070,-;audit: type=1326 audit(…): … pid=13395 comm="sk" exe="/tmp/sk" sig=31 arch=c000003e syscall=110 compat=0 ip=0x… code=0x80000000</c>.
+/// </summary>
+/// <param name="MonotonicMicroseconds">When it was logged (the kernel's clock since boot, in µs).</param>
+/// <param name="Pid">The process, as the host's PID namespace numbers it.</param>
+/// <param name="Command">Its comm (up to 15 characters).</param>
+/// <param name="Signal">The signal the action sent (31 = SIGSYS for a kill; 0 for a logged-only action).</param>
+/// <param name="Architecture">The AUDIT_ARCH_* value of the call.</param>
+/// <param name="Syscall">The system call's number.</param>
+/// <param name="Action">The filter's return value (SECCOMP_RET_*).</param>
+internal sealed record SeccompAuditRecord(long MonotonicMicroseconds, int Pid, string Command, int Signal, uint Architecture, int Syscall, uint Action)
+{
+    private const string AuditSeccompType = "type=1326";
+
+    /// <summary>Parses one /dev/kmsg record; null when it is not a well-formed seccomp audit record.</summary>
+    public static SeccompAuditRecord? TryParse(string record)
+    {
+        int semicolon = record.IndexOf(';', StringComparison.Ordinal);
+        if (semicolon < 0) return null;
+        var prefix = record.AsSpan(0, semicolon);
+        // PRIORITY,SEQUENCE,MICROSECONDS,FLAGS[,...]
+        int first = prefix.IndexOf(',');
+        if (first < 0) return null;
+        var rest = prefix[(first + 1)..];
+        int second = rest.IndexOf(',');
+        if (second < 0) return null;
+        rest = rest[(second + 1)..];
+        int third = rest.IndexOf(',');
+        if (!long.TryParse(third < 0 ? rest : rest[..third], NumberStyles.None, CultureInfo.InvariantCulture, out long micros))
+            return null;
+
+        string message = record[(semicolon + 1)..];
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        if (newline >= 0) message = message[..newline];
+        if (!message.Contains(AuditSeccompType, StringComparison.Ordinal)) return null;
+
+        var fields = Fields(message);
+        if (!fields.TryGetValue("pid", out var pid) || !int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int pidValue)) return null;
+        if (!fields.TryGetValue("sig", out var sig) || !int.TryParse(sig, NumberStyles.None, CultureInfo.InvariantCulture, out int sigValue)) return null;
+        if (!fields.TryGetValue("arch", out var arch) || !uint.TryParse(arch, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint archValue)) return null;
+        if (!fields.TryGetValue("syscall", out var syscall) || !int.TryParse(syscall, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int syscallValue)) return null;
+        if (!fields.TryGetValue("code", out var code) || !code.StartsWith("0x", StringComparison.Ordinal)
+            || !uint.TryParse(code.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint codeValue)) return null;
+        return new SeccompAuditRecord(micros, pidValue, fields.GetValueOrDefault("comm") ?? "", sigValue, archValue, syscallValue, codeValue);
+    }
+
+    /// <summary>key=value fields; a value in double quotes may hold spaces.</summary>
+    private static Dictionary<string, string> Fields(string message)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        int i = 0;
+        while (i < message.Length)
+        {
+            while (i < message.Length && message[i] == ' ') i++;
+            int keyStart = i;
+            while (i < message.Length && message[i] != '=' && message[i] != ' ') i++;
+            if (i >= message.Length || message[i] != '=')
+            {
+                continue;
+            }
+            string key = message[keyStart..i];
+            i++;
+            string value;
+            if (i < message.Length && message[i] == '"')
+            {
+                int close = message.IndexOf('"', i + 1);
+                if (close < 0) close = message.Length;
+                value = message[(i + 1)..close];
+                i = Math.Min(close + 1, message.Length);
+            }
+            else
+            {
+                int end = message.IndexOf(' ', i);
+                if (end < 0) end = message.Length;
+                value = message[i..end];
+                i = end;
+            }
+            fields.TryAdd(key, value);
+        }
+        return fields;
+    }
+}
