@@ -34,6 +34,8 @@ public static class Program
             (await SandboxSpec.Command(PeerCommands.Payload).RunAsync().ConfigureAwait(false)).EnsureSuccess();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "cgroup-cost")
+            return await Cgroups.CgroupCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "launch-breakdown")
             return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
 

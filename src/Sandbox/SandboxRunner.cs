@@ -136,7 +136,7 @@ public sealed class SandboxRunner
         finally
         {
             if (!started && limits.Cgroup is { } unused)
-                await unused.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+                await unused.DestroyAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (var end in childEnds) end.Dispose();
             stdinHost?.Dispose();
             stdoutHost?.Dispose();

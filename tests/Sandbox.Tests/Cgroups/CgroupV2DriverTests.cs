@@ -344,6 +344,34 @@ public class CgroupV2DriverTests
     }
 
     [Fact]
+    public async Task Destroy_of_an_empty_cgroup_is_one_rmdir()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.Log.Clear();
+
+        await cgroup.DestroyAsync();
+
+        Assert.Equal([$"rmdir {Dir}"], host.FileSystem.Log);
+        await cgroup.DestroyAsync(); // already gone: fine
+    }
+
+    [Fact]
+    public async Task Destroy_of_a_cgroup_with_processes_or_children_kills_then_removes_everything()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.CreateDirectory(Dir + "/nested");
+        host.Spawn(500, Dir + "/nested");
+
+        await cgroup.DestroyAsync();
+
+        Assert.Contains($"write {Dir}/cgroup.kill 1", host.FileSystem.Log);
+        Assert.Equal([500], host.Killed);
+        Assert.False(host.FileSystem.Exists(Dir));
+    }
+
+    [Fact]
     public async Task Removing_a_cgroup_that_is_already_gone_is_fine()
     {
         var host = new FakeCgroupV2Host();
