@@ -17,6 +17,7 @@ internal static class LaunchBreakdown
     {
         int runs = 300;
         bool byNamespaces = true;
+        bool withLimits = false;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--no-variants")
@@ -24,15 +25,22 @@ internal static class LaunchBreakdown
                 byNamespaces = false;
                 continue;
             }
+            if (args[i] == "--limits")
+            {
+                withLimits = true;
+                continue;
+            }
             if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out runs) && runs >= 10)
                 continue;
-            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants] [--limits]").ConfigureAwait(false);
             return 2;
         }
 
         var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
         var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
         var spec = SandboxSpec.Command(PeerCommands.Payload);
+        if (withLimits)
+            spec = PeerCommands.WithLimits(spec);
 
         for (int i = 0; i < 50; i++)
             (await runner.RunAsync(spec).ConfigureAwait(false)).EnsureSuccess();
@@ -59,7 +67,7 @@ internal static class LaunchBreakdown
             wall.Add(result.WallTime.TotalMicroseconds);
         }
 
-        Console.WriteLine($"RunAsync(/bin/true), default isolation, {runs} runs (µs):");
+        Console.WriteLine($"RunAsync(/bin/true), default isolation{(withLimits ? ", " + PeerCommands.LimitsDescription : "")}, {runs} runs (µs):");
         Console.WriteLine($"  {"segment",-62} {"median",8} {"p99",8}");
         Row("validate + plan + write + pipes + hand-off to launcher thread", before);
         Row("native sbx_launch: clone .. payload exec'd (error pipe EOF)", native);

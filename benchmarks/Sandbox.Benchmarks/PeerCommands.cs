@@ -23,6 +23,20 @@ internal static class PeerCommands
 
     public static string? BwrapExecutable { get; } = FindInPath("bwrap");
 
+    public static string? RuncExecutable { get; } = FindInPath("runc");
+
+    public static string? CrunExecutable { get; } = FindInPath("crun");
+
+    /// <summary>The limits the "with limits" contenders get, as Sandbox's spec.</summary>
+    public static SandboxSpec WithLimits(SandboxSpec spec) => spec
+        .WithMemoryLimit(64 << 20)
+        .WithProcessLimit(16)
+        .WithCpuTimeLimit(TimeSpan.FromSeconds(1))
+        .WithCpuQuota(1.0);
+
+    /// <summary><see cref="WithLimits"/> in words, for reports.</summary>
+    public const string LimitsDescription = "memory 64 MiB (swap off), pids 16, CPU time 1 s, CPU quota 1 CPU";
+
     /// <summary>The command as a shell would show it.</summary>
     public static string Display(string program, IEnumerable<string> arguments) =>
         string.Join(' ', [program, .. arguments]);

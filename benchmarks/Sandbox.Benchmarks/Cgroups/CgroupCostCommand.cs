@@ -67,7 +67,8 @@ internal static class CgroupCostCommand
         }
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
 
-        string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage());
+        string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage())
+            + await FullRunsAsync(runs).ConfigureAwait(false);
         Console.Write(report);
         if (outPath is not null)
         {
@@ -75,6 +76,51 @@ internal static class CgroupCostCommand
             Console.WriteLine($"wrote {outPath}");
         }
         return 0;
+    }
+
+    /// <summary>Complete RunAsync("/bin/true") runs with each limit alone and all together, interleaved, against none.</summary>
+    private static async Task<string> FullRunsAsync(int runs)
+    {
+        var spec = SandboxSpec.Command(PeerCommands.Payload);
+        (string Name, SandboxSpec Spec)[] variants =
+        [
+            ("no limits (no cgroup)", spec),
+            ("memory 64 MiB", spec.WithMemoryLimit(64 << 20)),
+            ("pids 16", spec.WithProcessLimit(16)),
+            ("CPU time 1 s", spec.WithCpuTimeLimit(TimeSpan.FromSeconds(1))),
+            ("CPU quota 1 CPU", spec.WithCpuQuota(1.0)),
+            (PeerCommands.LimitsDescription, PeerCommands.WithLimits(spec)),
+        ];
+        var samples = variants.ToDictionary(v => v.Name, _ => new List<double>(runs));
+        var order = variants.ToArray();
+        var random = new Random(20251127);
+        var cpuBefore = CpuUsage.Now();
+        for (int round = 0; round < WarmupRounds + runs; round++)
+        {
+            if (round == WarmupRounds)
+                cpuBefore = CpuUsage.Now();
+            random.Shuffle(order);
+            foreach (var (name, variant) in order)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                (await variant.RunAsync().ConfigureAwait(false)).EnsureSuccess();
+                long t1 = Stopwatch.GetTimestamp();
+                if (round >= WarmupRounds)
+                    samples[name].Add(Us(t0, t1));
+            }
+        }
+        var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Complete RunAsync(/bin/true) runs, default isolation, {runs} per variant, interleaved; median / p99 µs and the median's")
+            .Append(" difference from no limits.\n")
+            .Append(CultureInfo.InvariantCulture, $"CPU during the runs: {cpu.OwnPercent:F0}% this process and its children, {cpu.KernelPercent:F0}% kernel threads and interrupts, {cpu.OtherPercent:F0}% other processes.\n");
+        double baseline = LatencySummary.Of(samples[variants[0].Name]).Median;
+        foreach (var (name, _) in variants)
+        {
+            var s = LatencySummary.Of(samples[name]);
+            text.Append(CultureInfo.InvariantCulture, $"  {name,-72} {s.Median,7:F0} / {s.P99,7:F0}   {s.Median - baseline,7:+0;-0;0}\n");
+        }
+        return text.ToString();
     }
 
     private static List<Variant> Variants(CgroupLayout layout)
