@@ -145,6 +145,11 @@ internal sealed class SystemIoCgroupFileSystem : ICgroupFileSystem
         }
     }
 
+    /// <summary>The old seam had no open directories: every path was walked from /.</summary>
+    public void AnchorDirectory(string directory)
+    {
+    }
+
     public string ReadMountInfo() => ReadText("/proc/self/mountinfo");
 
     public string ReadProcSelfCgroup() => ReadText("/proc/self/cgroup");

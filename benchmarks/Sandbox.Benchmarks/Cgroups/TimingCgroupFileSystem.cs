@@ -35,6 +35,8 @@ internal sealed class TimingCgroupFileSystem(ICgroupFileSystem inner) : ICgroupF
 
     public string? TryReadLink(string path) => Time("readlink", () => inner.TryReadLink(path));
 
+    public void AnchorDirectory(string directory) => Time("anchor", () => inner.AnchorDirectory(directory));
+
     public string ReadMountInfo() => Time("read mountinfo", inner.ReadMountInfo);
 
     public string ReadProcSelfCgroup() => Time("read /proc/self/cgroup", inner.ReadProcSelfCgroup);

@@ -47,12 +47,10 @@ internal interface ICgroupFileSystem
     /// <summary>
     /// Says that many later calls name paths beneath <paramref name="directory"/> (a parent of sandbox cgroups): the real
     /// file system keeps it open and resolves those paths relative to it (openat, mkdirat, unlinkat) instead of walking
-    /// them from /. Paths stay absolute for callers, and what a call does is the same either way; a fake may ignore it.
-    /// Throws <see cref="CgroupIOException"/> if the directory cannot be opened.
+    /// them from /. Paths stay absolute for callers, and what a call does is the same either way (a fake may just record
+    /// it). Throws <see cref="CgroupIOException"/> if the directory cannot be opened.
     /// </summary>
-    void AnchorDirectory(string directory)
-    {
-    }
+    void AnchorDirectory(string directory);
 
     /// <summary>The text of /proc/self/mountinfo.</summary>
     string ReadMountInfo();
