@@ -68,6 +68,7 @@ internal static class CgroupCostCommand
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
 
         string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage())
+            + await JoinAfterIdleAsync(layout, Math.Max(20, runs / 5)).ConfigureAwait(false)
             + await FullRunsAsync(runs).ConfigureAwait(false);
         Console.Write(report);
         if (outPath is not null)
@@ -76,6 +77,57 @@ internal static class CgroupCostCommand
             Console.WriteLine($"wrote {outPath}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The first cgroup.procs write after the host has written none for a while, against the writes right after it.
+    /// Moving a process takes the kernel's cgroup_threadgroup_rwsem for writing, a per-cpu rwsem whose writer must wait
+    /// for an RCU grace period unless another writer came recently (rcu_sync): so the join costs far more when launches
+    /// are spaced out than back to back, whatever the driver does. The cgroup2 mount option <c>favordynmods</c> keeps
+    /// that semaphore in its writer-friendly mode; clone3's CLONE_INTO_CGROUP (v2) does not take it for writing at all.
+    /// </summary>
+    private static async Task<string> JoinAfterIdleAsync(CgroupLayout layout, int runs)
+    {
+        var driver = CgroupDriverFactory.Create(layout, CgroupFileSystem.Instance);
+        var limits = new CgroupLimits { MemoryBytes = 64L << 20, MaxProcesses = 16 };
+        int[] gaps = [0, 2, 10, 30, 100];
+        var first = gaps.ToDictionary(g => g, _ => new List<double>(runs));
+        var next = gaps.ToDictionary(g => g, _ => new List<double>(runs));
+        var order = gaps.ToArray();
+        var random = new Random(20251128);
+        for (int round = 0; round < runs; round++)
+        {
+            random.Shuffle(order);
+            foreach (int gap in order)
+            {
+                using var child = Process.Start(new ProcessStartInfo("/bin/sleep", "1000") { UseShellExecute = false })
+                    ?? throw new InvalidOperationException("Process.Start(/bin/sleep) returned null.");
+                var cgroup = driver.Create(string.Create(CultureInfo.InvariantCulture, $"idle.{gap}.{round}"), limits);
+                string pid = child.Id.ToString(CultureInfo.InvariantCulture);
+                Thread.Sleep(gap);
+                long t0 = Stopwatch.GetTimestamp();
+                CgroupFileSystem.Instance.WriteText(cgroup.ProcsFiles[0], pid);
+                long t1 = Stopwatch.GetTimestamp();
+                foreach (string procs in cgroup.ProcsFiles.Skip(1))
+                    CgroupFileSystem.Instance.WriteText(procs, pid);
+                long t2 = Stopwatch.GetTimestamp();
+                child.Kill();
+                await child.WaitForExitAsync().ConfigureAwait(false);
+                await cgroup.DestroyAsync().ConfigureAwait(false);
+                first[gap].Add(Us(t0, t1));
+                next[gap].Add(Us(t1, t2) / Math.Max(1, cgroup.ProcsFiles.Count - 1));
+            }
+        }
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Joining after an idle gap ({runs} per gap, interleaved): the first cgroup.procs write after no cgroup.procs write for")
+            .Append(" GAP ms,\nthen each of the next ones (the other hierarchies); median / p90 / p99 µs.\n");
+        foreach (int gap in gaps)
+        {
+            var f = LatencySummary.Of(first[gap]);
+            var n = LatencySummary.Of(next[gap]);
+            text.Append(CultureInfo.InvariantCulture, $"  gap {gap,3} ms: first write {f.Median,7:F0} / {f.P90,7:F0} / {f.P99,7:F0}   next writes {n.Median,5:F0} / {n.P90,5:F0} / {n.P99,5:F0}\n");
+        }
+        return text.Append('\n').ToString();
     }
 
     /// <summary>Complete RunAsync("/bin/true") runs with each limit alone and all together, interleaved, against none.</summary>
