@@ -211,6 +211,7 @@ internal static class CgroupCostCommand
         text.Append(CultureInfo.InvariantCulture, $"# cgroup-cost: {runs} runs per variant, interleaved, after {WarmupRounds} warm-up rounds")
             .Append(CultureInfo.InvariantCulture, $" ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, Linux {Environment.OSVersion.Version}, {Environment.ProcessorCount} cores)\n");
         text.Append(layout.Describe());
+        text.Append(CultureInfo.InvariantCulture, $"favordynmods: {CgroupMountOptions.FavorDynamicModifications()}\n");
         text.Append(CultureInfo.InvariantCulture, $"CPU during the runs: {cpu.OwnPercent:F0}% this process and its children, {cpu.KernelPercent:F0}% kernel threads and interrupts, ")
             .Append(CultureInfo.InvariantCulture, $"{cpu.OtherPercent:F0}% other processes; load average {loadBefore} -> {loadAfter}.\n\n");
         text.Append("create = mkdir in each hierarchy + the limits; join = the pid written into each cgroup.procs (the launcher does\n")
