@@ -23,13 +23,13 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
         BufferSize = 0,
     };
 
+    private readonly Lock _anchorGate = new();
+    private Anchor[] _anchors = [];
+
     /// <summary>A file system of its own (its own open directories); the runner uses <see cref="Instance"/>.</summary>
     internal CgroupFileSystem()
     {
     }
-
-    private readonly Lock _anchorGate = new();
-    private Anchor[] _anchors = [];
 
     /// <summary>An open directory and its path with a trailing slash, to resolve the paths beneath it against.</summary>
     private sealed record Anchor(string Prefix, SafeFileHandle Handle);
