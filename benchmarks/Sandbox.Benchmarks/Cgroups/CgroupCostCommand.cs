@@ -69,7 +69,7 @@ internal static class CgroupCostCommand
 
         string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage())
             + await JoinAfterIdleAsync(layout, Math.Max(20, runs / 5)).ConfigureAwait(false)
-            + await FullRunsAsync(runs).ConfigureAwait(false);
+            + await FullRunsAsync(layout, runs).ConfigureAwait(false);
         Console.Write(report);
         if (outPath is not null)
         {
@@ -131,17 +131,27 @@ internal static class CgroupCostCommand
     }
 
     /// <summary>Complete RunAsync("/bin/true") runs with each limit alone and all together, interleaved, against none.</summary>
-    private static async Task<string> FullRunsAsync(int runs)
+    private static async Task<string> FullRunsAsync(CgroupLayout layout, int runs)
     {
         var spec = SandboxSpec.Command(PeerCommands.Payload);
-        (string Name, SandboxSpec Spec)[] variants =
+        var driver = CgroupDriverFactory.Create(layout, CgroupFileSystem.Instance);
+        var judge = new CgroupLimits { MemoryBytes = 64L << 20, MaxProcesses = 16 };
+        long made = 0;
+        (string Name, Func<Task> Run)[] variants =
         [
-            ("no limits (no cgroup)", spec),
-            ("memory 64 MiB", spec.WithMemoryLimit(64 << 20)),
-            ("pids 16", spec.WithProcessLimit(16)),
-            ("CPU time 1 s", spec.WithCpuTimeLimit(TimeSpan.FromSeconds(1))),
-            ("CPU quota 1 CPU", spec.WithCpuQuota(1.0)),
-            (PeerCommands.LimitsDescription, PeerCommands.WithLimits(spec)),
+            ("no limits (no cgroup)", () => RunAsync(spec)),
+            ("no limits, and a memory + pids cgroup made and removed around the run, not joined", async () =>
+            {
+                var cgroup = driver.Create(string.Create(CultureInfo.InvariantCulture, $"aside.{++made}"), judge);
+                _ = cgroup.ReadUsage();
+                await RunAsync(spec).ConfigureAwait(false);
+                await cgroup.DestroyAsync().ConfigureAwait(false);
+            }),
+            ("memory 64 MiB", () => RunAsync(spec.WithMemoryLimit(64 << 20))),
+            ("pids 16", () => RunAsync(spec.WithProcessLimit(16))),
+            ("CPU time 1 s", () => RunAsync(spec.WithCpuTimeLimit(TimeSpan.FromSeconds(1)))),
+            ("CPU quota 1 CPU", () => RunAsync(spec.WithCpuQuota(1.0))),
+            (PeerCommands.LimitsDescription, () => RunAsync(PeerCommands.WithLimits(spec))),
         ];
         var samples = variants.ToDictionary(v => v.Name, _ => new List<double>(runs));
         var order = variants.ToArray();
@@ -152,15 +162,17 @@ internal static class CgroupCostCommand
             if (round == WarmupRounds)
                 cpuBefore = CpuUsage.Now();
             random.Shuffle(order);
-            foreach (var (name, variant) in order)
+            foreach (var (name, run) in order)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                (await variant.RunAsync().ConfigureAwait(false)).EnsureSuccess();
+                await run().ConfigureAwait(false);
                 long t1 = Stopwatch.GetTimestamp();
                 if (round >= WarmupRounds)
                     samples[name].Add(Us(t0, t1));
             }
         }
+
+        static async Task RunAsync(SandboxSpec spec) => (await spec.RunAsync().ConfigureAwait(false)).EnsureSuccess();
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Complete RunAsync(/bin/true) runs, default isolation, {runs} per variant, interleaved; median / p99 µs and the median's")
@@ -170,7 +182,7 @@ internal static class CgroupCostCommand
         foreach (var (name, _) in variants)
         {
             var s = LatencySummary.Of(samples[name]);
-            text.Append(CultureInfo.InvariantCulture, $"  {name,-72} {s.Median,7:F0} / {s.P99,7:F0}   {s.Median - baseline,7:+0;-0;0}\n");
+            text.Append(CultureInfo.InvariantCulture, $"  {name,-84} {s.Median,7:F0} / {s.P99,7:F0}   {s.Median - baseline,7:+0;-0;0}\n");
         }
         return text.ToString();
     }
