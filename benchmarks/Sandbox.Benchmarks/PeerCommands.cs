@@ -27,12 +27,17 @@ internal static class PeerCommands
 
     public static string? CrunExecutable { get; } = FindInPath("crun");
 
-    /// <summary>The limits the "with limits" contenders get, as Sandbox's spec.</summary>
-    public static SandboxSpec WithLimits(SandboxSpec spec) => spec
+    /// <summary>A judge's limits: memory (swap off), processes and CPU time.</summary>
+    public static SandboxSpec WithJudgeLimits(SandboxSpec spec) => spec
         .WithMemoryLimit(64 << 20)
         .WithProcessLimit(16)
-        .WithCpuTimeLimit(TimeSpan.FromSeconds(1))
-        .WithCpuQuota(1.0);
+        .WithCpuTimeLimit(TimeSpan.FromSeconds(1));
+
+    /// <summary><see cref="WithJudgeLimits"/> in words, for reports.</summary>
+    public const string JudgeLimitsDescription = "memory 64 MiB (swap off), pids 16, CPU time 1 s";
+
+    /// <summary>The limits runc and crun get too: a judge's plus a CPU quota of one CPU.</summary>
+    public static SandboxSpec WithLimits(SandboxSpec spec) => WithJudgeLimits(spec).WithCpuQuota(1.0);
 
     /// <summary><see cref="WithLimits"/> in words, for reports.</summary>
     public const string LimitsDescription = "memory 64 MiB (swap off), pids 16, CPU time 1 s, CPU quota 1 CPU";

@@ -17,6 +17,7 @@ namespace Sandbox.Benchmarks.Cgroups;
 public class CgroupBenchmarks
 {
     private static readonly SandboxSpec Plain = SandboxSpec.Command(PeerCommands.Payload);
+    private static readonly SandboxSpec Judged = PeerCommands.WithJudgeLimits(Plain);
     private static readonly SandboxSpec Limited = PeerCommands.WithLimits(Plain);
     private static readonly CgroupLimits JudgeLimits = new() { MemoryBytes = 64L << 20, MaxProcesses = 16 };
 
@@ -47,6 +48,9 @@ public class CgroupBenchmarks
 
     [Benchmark(Baseline = true, Description = "RunAsync /bin/true, no limits")]
     public async Task<SandboxOutcome> RunWithoutLimits() => (await Plain.RunAsync().ConfigureAwait(false)).EnsureSuccess().Outcome;
+
+    [Benchmark(Description = "RunAsync /bin/true, memory + pids + CPU time")]
+    public async Task<SandboxOutcome> RunWithJudgeLimits() => (await Judged.RunAsync().ConfigureAwait(false)).EnsureSuccess().Outcome;
 
     [Benchmark(Description = "RunAsync /bin/true, memory + pids + CPU time + CPU quota")]
     public async Task<SandboxOutcome> RunWithLimits() => (await Limited.RunAsync().ConfigureAwait(false)).EnsureSuccess().Outcome;

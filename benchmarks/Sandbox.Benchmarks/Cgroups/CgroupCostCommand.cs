@@ -151,6 +151,7 @@ internal static class CgroupCostCommand
             ("pids 16", () => RunAsync(spec.WithProcessLimit(16))),
             ("CPU time 1 s", () => RunAsync(spec.WithCpuTimeLimit(TimeSpan.FromSeconds(1)))),
             ("CPU quota 1 CPU", () => RunAsync(spec.WithCpuQuota(1.0))),
+            (PeerCommands.JudgeLimitsDescription, () => RunAsync(PeerCommands.WithJudgeLimits(spec))),
             (PeerCommands.LimitsDescription, () => RunAsync(PeerCommands.WithLimits(spec))),
         ];
         var samples = variants.ToDictionary(v => v.Name, _ => new List<double>(runs));

@@ -18,6 +18,7 @@ internal static class SideBySideCommand
     public const string BwrapName = "bwrap";
     public const string SandboxName = "Sandbox";
     public const string SandboxWithLimitsName = "Sandbox, limits";
+    public const string SandboxWithQuotaName = "Sandbox, limits+quota";
     public const string RuncName = "runc";
     public const string CrunName = "crun";
 
@@ -28,7 +29,8 @@ internal static class SideBySideCommand
         string runc = PeerCommands.Require(PeerCommands.RuncExecutable, "runc", "runc");
         string crunExecutable = PeerCommands.Require(PeerCommands.CrunExecutable, "crun", "crun");
         var sandboxSpec = SandboxSpec.Command(PeerCommands.Payload);
-        var limitedSpec = PeerCommands.WithLimits(sandboxSpec);
+        var limitedSpec = PeerCommands.WithJudgeLimits(sandboxSpec);
+        var quotaSpec = PeerCommands.WithLimits(sandboxSpec);
         AppliedIsolation? isolation = null;
         IReadOnlyList<EnforcedLimit>? enforced = null;
         using var bundle = Oci.OciBundle.Create();
@@ -58,10 +60,13 @@ internal static class SideBySideCommand
                 isolation ??= result.EnsureSuccess().Isolation;
             }),
             new(SandboxWithLimitsName,
-                "SandboxSpec.Command(\"/bin/true\").WithMemoryLimit(64 MiB).WithProcessLimit(16).WithCpuTimeLimit(1 s).WithCpuQuota(1.0).RunAsync() — default isolation",
+                "SandboxSpec.Command(\"/bin/true\").WithMemoryLimit(64 MiB).WithProcessLimit(16).WithCpuTimeLimit(1 s).RunAsync() — default isolation",
+                async () => (await limitedSpec.RunAsync().ConfigureAwait(false)).EnsureSuccess()),
+            new(SandboxWithQuotaName,
+                "the same .WithCpuQuota(1.0) — the limits runc and crun get",
                 async () =>
                 {
-                    var result = await limitedSpec.RunAsync().ConfigureAwait(false);
+                    var result = await quotaSpec.RunAsync().ConfigureAwait(false);
                     enforced ??= result.EnsureSuccess().Enforced;
                 }),
             new(RuncName, $"{runc} run --bundle {bundle.Directory} ID", () =>

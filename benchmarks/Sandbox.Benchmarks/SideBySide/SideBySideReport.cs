@@ -53,12 +53,13 @@ internal static class SideBySideReport
         md.AppendLine("bwrap's line is the closest equivalent. unshare does much less: user, pid and mount namespaces and a");
         md.AppendLine("new /proc on the host's root; no network, IPC or UTS namespace, no new root, no capability drop.");
         md.AppendLine();
-        md.AppendLine(Invariant, $"**With limits.** \"{SideBySideCommand.SandboxWithLimitsName}\" is the same run with {PeerCommands.LimitsDescription}: it gets");
-        md.AppendLine("its own cgroup (created, joined by the launcher before the payload runs, read for the accounting, removed), so");
-        md.AppendLine(Invariant, $"its median minus Sandbox's is what the limits cost. runc and crun run the same /bin/true from one OCI bundle");
-        md.AppendLine(Invariant, $"written by the benchmark ({OciBundleNote}) with {Oci.OciBundle.Limits}; each run names a new container.");
+        md.AppendLine(Invariant, $"**With limits.** \"{SideBySideCommand.SandboxWithLimitsName}\" is the same run with {PeerCommands.JudgeLimitsDescription}");
+        md.AppendLine(Invariant, $"(a judge's limits), \"{SideBySideCommand.SandboxWithQuotaName}\" adds a CPU quota of one CPU, as runc and crun get it.");
+        md.AppendLine("Each gets its own cgroup (created, joined by the launcher before the payload runs, read for the accounting,");
+        md.AppendLine("removed), so its median minus Sandbox's is what the limits cost. runc and crun run the same /bin/true from one");
+        md.AppendLine(Invariant, $"OCI bundle written by the benchmark ({OciBundleNote}) with {Oci.OciBundle.Limits}; each run names a new container.");
         if (enforced is not null)
-            md.AppendLine(Invariant, $"What Sandbox's result said it enforced: {string.Join("; ", enforced)}.");
+            md.AppendLine(Invariant, $"What Sandbox's result said it enforced (limits+quota): {string.Join("; ", enforced)}.");
         md.AppendLine();
         md.AppendLine("crun 1.8 refuses this host's hybrid cgroup layout (\"cgroups in hybrid mode not supported, drop all controllers");
         md.AppendLine("from cgroupv2\") unless /sys/fs/cgroup/unified is not mounted where it runs. So one `sh` is started once with");
@@ -68,7 +69,8 @@ internal static class SideBySideReport
         md.AppendLine("(`unshare -m sh -c 'umount …; exec crun …'`) would add an unshare, a sh and a umount process to every run.");
         md.AppendLine("runc and crun use their default cgroup placement: runc under the host's own cgroup in each hierarchy, crun at");
         md.AppendLine("each hierarchy's root; both join every mounted hierarchy (cpu, cpuacct, cpuset, memory, devices, freezer, blkio,");
-        md.AppendLine("pids, the named systemd one; runc also the cgroup2 mount), where Sandbox joins cpuacct, memory, pids and cpu.");
+        md.AppendLine("pids, the named systemd one; runc also the cgroup2 mount), where Sandbox joins cpuacct, memory and pids, and cpu");
+        md.AppendLine("for the quota.");
         md.AppendLine();
         md.AppendLine("<details><summary>The OCI bundle's config.json</summary>");
         md.AppendLine();
@@ -139,34 +141,36 @@ internal static class SideBySideReport
 
         md.AppendLine("## With limits");
         md.AppendLine();
-        md.AppendLine("Medians (p99) from the same passes; the added cost of the limits is the difference of Sandbox's two medians.");
+        md.AppendLine("Medians (p99) from the same passes. \"adds\" is a Sandbox-with-limits median minus Sandbox's; the ratios compare");
+        md.AppendLine("Sandbox with the same limits as the peers (limits+quota) with runc and crun.");
         md.AppendLine();
-        md.AppendLine("| pass | Sandbox | Sandbox, limits | limits add | runc | crun | limits ÷ crun (p99) | limits ÷ runc (p99) |");
+        md.AppendLine("| pass | Sandbox | Sandbox, limits (adds) | Sandbox, limits+quota (adds) | runc | crun | limits+quota ÷ crun (p99) | limits+quota ÷ runc (p99) |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var pass in passes)
         {
             var plain = pass.Summary(SideBySideCommand.SandboxName);
             var limited = pass.Summary(SideBySideCommand.SandboxWithLimitsName);
+            var quota = pass.Summary(SideBySideCommand.SandboxWithQuotaName);
             var runc = pass.Summary(SideBySideCommand.RuncName);
             var crun = pass.Summary(SideBySideCommand.CrunName);
             md.AppendLine(Invariant,
-                $"| {pass.Label} | {Ms(plain.Median)} ({Ms(plain.P99)}) | {Ms(limited.Median)} ({Ms(limited.P99)}) | " +
-                $"{Ms(limited.Median - plain.Median)} ({Ratio(limited.Median, plain.Median)}) | {Ms(runc.Median)} ({Ms(runc.P99)}) | " +
-                $"{Ms(crun.Median)} ({Ms(crun.P99)}) | {Ratio(limited.Median, crun.Median)} ({Ratio(limited.P99, crun.P99)}) | " +
-                $"{Ratio(limited.Median, runc.Median)} ({Ratio(limited.P99, runc.P99)}) |");
+                $"| {pass.Label} | {Ms(plain.Median)} ({Ms(plain.P99)}) | {Ms(limited.Median)} ({Ms(limited.P99)}), +{Ms(limited.Median - plain.Median)} | " +
+                $"{Ms(quota.Median)} ({Ms(quota.P99)}), +{Ms(quota.Median - plain.Median)} | {Ms(runc.Median)} ({Ms(runc.P99)}) | " +
+                $"{Ms(crun.Median)} ({Ms(crun.P99)}) | {Ratio(quota.Median, crun.Median)} ({Ratio(quota.P99, crun.P99)}) | " +
+                $"{Ratio(quota.Median, runc.Median)} ({Ratio(quota.P99, runc.P99)}) |");
         }
         md.AppendLine();
 
         md.AppendLine("## Targets");
         md.AppendLine();
-        md.AppendLine("| pass | Sandbox median ≤ 0.5 × bwrap | Sandbox median ≤ 1.3 × unshare | Sandbox with limits median ≤ 0.3 × crun |");
+        md.AppendLine("| pass | Sandbox median ≤ 0.5 × bwrap | Sandbox median ≤ 1.3 × unshare | Sandbox with limits (+quota) median ≤ 0.3 × crun |");
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (var pass in passes)
         {
             double sandbox = pass.Summary(SideBySideCommand.SandboxName).Median;
             double bwrap = pass.Summary(SideBySideCommand.BwrapName).Median;
             double unshare = pass.Summary(SideBySideCommand.UnshareName).Median;
-            double limited = pass.Summary(SideBySideCommand.SandboxWithLimitsName).Median;
+            double limited = pass.Summary(SideBySideCommand.SandboxWithQuotaName).Median;
             double crun = pass.Summary(SideBySideCommand.CrunName).Median;
             md.AppendLine(Invariant,
                 $"| {pass.Label} | {Verdict(sandbox / bwrap, 0.5)} | {Verdict(sandbox / unshare, 1.3)} | {Verdict(limited / crun, 0.3)} |");
