@@ -4,6 +4,7 @@ using System.Text;
 using Sandbox.Benchmarks.SideBySide;
 using Sandbox.Cgroups;
 using Sandbox.Cgroups.V2;
+using Sandbox.Interop;
 
 namespace Sandbox.Benchmarks.Cgroups;
 
@@ -134,6 +135,8 @@ internal static class CgroupCostCommand
     private static async Task<string> FullRunsAsync(CgroupLayout layout, int runs)
     {
         var spec = SandboxSpec.Command(PeerCommands.Payload);
+        var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
+        var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
         var driver = CgroupDriverFactory.Create(layout, CgroupFileSystem.Instance);
         var judge = new CgroupLimits { MemoryBytes = 64L << 20, MaxProcesses = 16 };
         long made = 0;
@@ -155,6 +158,7 @@ internal static class CgroupCostCommand
             (PeerCommands.LimitsDescription, () => RunAsync(PeerCommands.WithLimits(spec))),
         ];
         var samples = variants.ToDictionary(v => v.Name, _ => new List<double>(runs));
+        var segments = variants.ToDictionary(v => v.Name, _ => new List<double>[] { [], [], [], [] });
         var order = variants.ToArray();
         var random = new Random(20251127);
         var cpuBefore = CpuUsage.Now();
@@ -165,15 +169,22 @@ internal static class CgroupCostCommand
             random.Shuffle(order);
             foreach (var (name, run) in order)
             {
+                syscalls.Reset();
                 long t0 = Stopwatch.GetTimestamp();
                 await run().ConfigureAwait(false);
                 long t1 = Stopwatch.GetTimestamp();
-                if (round >= WarmupRounds)
-                    samples[name].Add(Us(t0, t1));
+                if (round < WarmupRounds)
+                    continue;
+                samples[name].Add(Us(t0, t1));
+                var parts = segments[name];
+                parts[0].Add(Us(t0, syscalls.LaunchStart));
+                parts[1].Add(Us(syscalls.LaunchStart, syscalls.LaunchEnd));
+                parts[2].Add(Us(syscalls.LaunchEnd, syscalls.FirstReap));
+                parts[3].Add(Us(syscalls.FirstReap, t1));
             }
         }
 
-        static async Task RunAsync(SandboxSpec spec) => (await spec.RunAsync().ConfigureAwait(false)).EnsureSuccess();
+        async Task RunAsync(SandboxSpec spec) => (await runner.RunAsync(spec).ConfigureAwait(false)).EnsureSuccess();
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Complete RunAsync(/bin/true) runs, default isolation, {runs} per variant, interleaved; median / p99 µs and the median's")
@@ -184,6 +195,14 @@ internal static class CgroupCostCommand
         {
             var s = LatencySummary.Of(samples[name]);
             text.Append(CultureInfo.InvariantCulture, $"  {name,-84} {s.Median,7:F0} / {s.P99,7:F0}   {s.Median - baseline,7:+0;-0;0}\n");
+        }
+        text.Append("Where it goes (medians, µs): before the launch (validate, plan, cgroup create, pipes) | native launch (clone ..\n")
+            .Append("payload exec'd, the join included) | to the exit (payload runs, exits, exit observed) | after (reap, accounting read,\n")
+            .Append("destroy, output):\n");
+        foreach (var (name, _) in variants)
+        {
+            var p = segments[name].Select(l => LatencySummary.Of(l).Median).ToArray();
+            text.Append(CultureInfo.InvariantCulture, $"  {name,-84} {p[0],6:F0} | {p[1],6:F0} | {p[2],6:F0} | {p[3],6:F0}\n");
         }
         return text.ToString();
     }
