@@ -372,6 +372,19 @@ public class CgroupV2DriverTests
     }
 
     [Fact]
+    public async Task Destroy_reports_a_refusal_that_is_not_busy_without_killing()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.RemoveCheck = _ => CgroupIOException.EACCES;
+
+        CgroupException e = await Assert.ThrowsAsync<CgroupException>(() => cgroup.DestroyAsync());
+
+        Assert.Equal(("remove the sandbox cgroup", CgroupIOException.EACCES, Dir), (e.What, e.Errno, e.Path));
+        Assert.DoesNotContain(host.FileSystem.Log, l => l.Contains("cgroup.kill", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Removing_a_cgroup_that_is_already_gone_is_fine()
     {
         var host = new FakeCgroupV2Host();
