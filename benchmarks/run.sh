@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks Sandbox against Process.Start, unshare and bwrap on this machine and writes the reports
+# Benchmarks Sandbox against Process.Start, unshare, bwrap, runc and crun on this machine and writes the reports
 # into benchmarks/results/ (commit them). Installs the peers if they are missing (Debian/Ubuntu, as root).
 #
 #   ./benchmarks/run.sh                        side by side: 400 runs each with a minimal heap, a 4 GiB live heap,
-#                                              and the minimal heap again; then the launch breakdown
+#                                              and the minimal heap again; then the launch breakdown and the cgroup cost
 #   ./benchmarks/run.sh --runs 300 --heap-gib 8   options are passed on to the side-by-side mode
-#   ./benchmarks/run.sh --bdn                  also the BenchmarkDotNet suite (Startup, Planning)
+#   ./benchmarks/run.sh --bdn                  also the BenchmarkDotNet suite (Startup, Planning, Cgroups)
 #   ./benchmarks/run.sh --bdn-only             only the BenchmarkDotNet suite
 #   ./benchmarks/run.sh --wait-quiet 300       before each pass, wait up to 300 s for other processes to go quiet
 #
@@ -18,7 +18,7 @@ while (($#)); do
   case $1 in
     --bdn) bdn=1 ;;
     --bdn-only) bdn=1 side_by_side=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -30,6 +30,8 @@ log() { printf '\n== %s\n' "$*"; }
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v crun >/dev/null 2>&1 || missing+=(crun)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 compgen -G "/usr/lib/*-linux-gnu/libc.a" >/dev/null || missing+=(libc6-dev)   # the static sandbox-init
 if ((${#missing[@]})); then
@@ -72,6 +74,10 @@ if ((side_by_side)); then
   { echo "# dotnet Sandbox.Benchmarks.dll launch-breakdown --runs 300   ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cores)"
     dotnet "$dll" launch-breakdown --runs 300
   } | tee "$results/launch-breakdown.txt"
+  if [[ $(id -u) -eq 0 ]]; then
+    log "what a sandbox cgroup costs"
+    dotnet "$dll" cgroup-cost --runs 300 --out "$results/cgroup-cost.txt"
+  fi
 fi
 
 if ((bdn)); then
@@ -81,7 +87,7 @@ if ((bdn)); then
   dotnet "$dll" --filter '*' --artifacts "$artifacts" --exporters github | tee "$artifacts/bdn.log"
   cpu_line=$(grep '^CPU during the run' "$artifacts/bdn.log" || true)
   for report in "$artifacts"/results/*-report-github.md; do
-    target="$results/bdn-$(basename "$report" | sed -e 's/^Sandbox\.Benchmarks\.//' -e 's/-report-github//')"
+    target="$results/bdn-$(basename "$report" | sed -e 's/^Sandbox\.Benchmarks\.//' -e 's/^Cgroups\.//' -e 's/-report-github//')"
     { cat "$report"; echo; echo "$cpu_line"; echo "Written by benchmarks/run.sh (its BenchmarkDotNet step), $(date -u '+%Y-%m-%d %H:%M UTC')."; } > "$target"
   done
   ls "$results"

@@ -17,6 +17,7 @@ internal static class LaunchBreakdown
     {
         int runs = 300;
         bool byNamespaces = true;
+        bool withLimits = false;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--no-variants")
@@ -24,15 +25,22 @@ internal static class LaunchBreakdown
                 byNamespaces = false;
                 continue;
             }
+            if (args[i] == "--limits")
+            {
+                withLimits = true;
+                continue;
+            }
             if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out runs) && runs >= 10)
                 continue;
-            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants] [--limits]").ConfigureAwait(false);
             return 2;
         }
 
         var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
         var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
         var spec = SandboxSpec.Command(PeerCommands.Payload);
+        if (withLimits)
+            spec = PeerCommands.WithLimits(spec);
 
         for (int i = 0; i < 50; i++)
             (await runner.RunAsync(spec).ConfigureAwait(false)).EnsureSuccess();
@@ -59,7 +67,7 @@ internal static class LaunchBreakdown
             wall.Add(result.WallTime.TotalMicroseconds);
         }
 
-        Console.WriteLine($"RunAsync(/bin/true), default isolation, {runs} runs (µs):");
+        Console.WriteLine($"RunAsync(/bin/true), default isolation{(withLimits ? ", " + PeerCommands.LimitsDescription : "")}, {runs} runs (µs):");
         Console.WriteLine($"  {"segment",-62} {"median",8} {"p99",8}");
         Row("validate + plan + write + pipes + hand-off to launcher thread", before);
         Row("native sbx_launch: clone .. payload exec'd (error pipe EOF)", native);
@@ -125,46 +133,5 @@ internal static class LaunchBreakdown
     {
         var s = LatencySummary.Of(samples);
         Console.WriteLine($"  {name,-62} {s.Median,8:F0} {s.P99,8:F0}");
-    }
-
-    /// <summary>The real system calls, with the times of the launch and of the first reap attempt recorded.</summary>
-    private sealed class TimingSyscalls(ISyscalls inner) : ISyscalls
-    {
-        public long LaunchStart { get; private set; }
-        public long LaunchEnd { get; private set; }
-        public long FirstReap { get; private set; }
-
-        public uint EffectiveUserId => inner.EffectiveUserId;
-        public uint EffectiveGroupId => inner.EffectiveGroupId;
-
-        public void Reset() => LaunchStart = LaunchEnd = FirstReap = 0;
-
-        public (SafeFileHandle Read, SafeFileHandle Write) CreatePipe() => inner.CreatePipe();
-
-        public SafeFileHandle OpenExecutable(string path) => inner.OpenExecutable(path);
-
-        public NativeLaunchResult Launch(ReadOnlySpan<byte> plan)
-        {
-            LaunchStart = Stopwatch.GetTimestamp();
-            var result = inner.Launch(plan);
-            LaunchEnd = Stopwatch.GetTimestamp();
-            return result;
-        }
-
-        public SafeFileHandle? TryCreateNetworkNamespace(out int errno) => inner.TryCreateNetworkNamespace(out errno);
-
-        public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSealedMemoryFile(name, contents);
-
-        public IReadOnlyList<string> ReadKernelLog() => inner.ReadKernelLog();
-
-        public void SendSignal(PidfdHandle process, int signal) => inner.SendSignal(process, signal);
-
-        public bool TryReap(PidfdHandle process, out WaitStatus status)
-        {
-            if (FirstReap == 0) FirstReap = Stopwatch.GetTimestamp();
-            return inner.TryReap(process, out status);
-        }
-
-        public int ReadAvailable(SafeFileHandle handle, Span<byte> buffer) => inner.ReadAvailable(handle, buffer);
     }
 }

@@ -23,6 +23,25 @@ internal static class PeerCommands
 
     public static string? BwrapExecutable { get; } = FindInPath("bwrap");
 
+    public static string? RuncExecutable { get; } = FindInPath("runc");
+
+    public static string? CrunExecutable { get; } = FindInPath("crun");
+
+    /// <summary>A judge's limits: memory (swap off), processes and CPU time.</summary>
+    public static SandboxSpec WithJudgeLimits(SandboxSpec spec) => spec
+        .WithMemoryLimit(64 << 20)
+        .WithProcessLimit(16)
+        .WithCpuTimeLimit(TimeSpan.FromSeconds(1));
+
+    /// <summary><see cref="WithJudgeLimits"/> in words, for reports.</summary>
+    public const string JudgeLimitsDescription = "memory 64 MiB (swap off), pids 16, CPU time 1 s";
+
+    /// <summary>The limits runc and crun get too: a judge's plus a CPU quota of one CPU.</summary>
+    public static SandboxSpec WithLimits(SandboxSpec spec) => WithJudgeLimits(spec).WithCpuQuota(1.0);
+
+    /// <summary><see cref="WithLimits"/> in words, for reports.</summary>
+    public const string LimitsDescription = "memory 64 MiB (swap off), pids 16, CPU time 1 s, CPU quota 1 CPU";
+
     /// <summary>The command as a shell would show it.</summary>
     public static string Display(string program, IEnumerable<string> arguments) =>
         string.Join(' ', [program, .. arguments]);

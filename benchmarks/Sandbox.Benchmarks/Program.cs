@@ -6,10 +6,11 @@ namespace Sandbox.Benchmarks;
 /// <summary>
 /// The modes, by the first argument:
 /// <list type="bullet">
-/// <item><c>side-by-side [--runs N] [--warmup N] [--heap-gib G] [--wait-quiet S] [--out FILE]</c>: Sandbox against
-/// Process.Start, unshare and bwrap, interleaved in this one process, with a minimal heap, a big live heap, and a
+/// <item><c>side-by-side [--runs N] [--warmup N] [--heap-gib G] [--wait-quiet S] [--out FILE]</c>: Sandbox (without and
+/// with limits) against Process.Start, unshare, bwrap, runc and crun, interleaved in this one process, with a minimal heap, a big live heap, and a
 /// minimal heap again; writes benchmarks/results/side-by-side.md and .csv.</item>
-/// <item><c>launch-breakdown [--runs N] [--no-variants]</c>: where the time of one Sandbox run goes, and what each namespace costs.</item>
+/// <item><c>launch-breakdown [--runs N] [--no-variants] [--limits]</c>: where the time of one Sandbox run goes, and what each namespace costs.</item>
+/// <item><c>cgroup-cost [--runs N] [--out FILE]</c>: what a sandbox cgroup costs (create, join, destroy, accounting), per file operation, and what each limit adds to a complete run (root only).</item>
 /// <item><c>spawn-probe</c>: one Process.Start and one Sandbox run, to trace how each spawns.</item>
 /// <item>anything else: the BenchmarkDotNet suite (e.g. <c>--filter '*'</c>, <c>--list flat</c>).</item>
 /// </list>
@@ -34,6 +35,8 @@ public static class Program
             (await SandboxSpec.Command(PeerCommands.Payload).RunAsync().ConfigureAwait(false)).EnsureSuccess();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "cgroup-cost")
+            return await Cgroups.CgroupCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "launch-breakdown")
             return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
 

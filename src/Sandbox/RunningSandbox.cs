@@ -271,8 +271,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         if (_cgroup is null || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
         try
         {
-            await _cgroup.KillAsync().ConfigureAwait(false);
-            await _cgroup.RemoveAsync().ConfigureAwait(false);
+            await _cgroup.DestroyAsync().ConfigureAwait(false);
         }
         catch (SandboxException)
         {

@@ -177,7 +177,7 @@ public sealed class SandboxRunner
         finally
         {
             if (!started && limits.Cgroup is { } unused)
-                await unused.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+                await unused.DestroyAsync(CancellationToken.None).ConfigureAwait(false);
             preparedNetwork?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             stdinHost?.Dispose();

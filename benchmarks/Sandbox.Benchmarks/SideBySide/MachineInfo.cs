@@ -21,6 +21,9 @@ internal static class MachineInfo
         ("host euid", Environment.IsPrivilegedProcess ? "0 (root)" : "unprivileged"),
         ("bwrap", Version(PeerCommands.BwrapExecutable, "--version") ?? "not installed"),
         ("unshare", Version(PeerCommands.UnshareExecutable, "--version") ?? "not installed"),
+        ("runc", Version(PeerCommands.RuncExecutable, "--version") ?? "not installed"),
+        ("crun", Version(PeerCommands.CrunExecutable, "--version") ?? "not installed"),
+        ("cgroups", global::Sandbox.Cgroups.CgroupLayoutDetector.Detect(global::Sandbox.Cgroups.CgroupFileSystem.Instance, Environment.IsPrivilegedProcess ? 0u : 1u).Kind.ToString() + "; favordynmods " + global::Sandbox.Benchmarks.Cgroups.CgroupMountOptions.FavorDynamicModifications()),
         ("commit", Version("git", "rev-parse", "--short", "HEAD") is { } commit
             ? commit + (Version("git", "status", "--porcelain", "--", "src") is { Length: > 0 } ? " (src has uncommitted changes)" : "")
             : "?"),

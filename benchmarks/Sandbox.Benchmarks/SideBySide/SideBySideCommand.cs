@@ -17,13 +17,25 @@ internal static class SideBySideCommand
     public const string UnshareName = "unshare";
     public const string BwrapName = "bwrap";
     public const string SandboxName = "Sandbox";
+    public const string SandboxWithLimitsName = "Sandbox, limits";
+    public const string SandboxWithQuotaName = "Sandbox, limits+quota";
+    public const string RuncName = "runc";
+    public const string CrunName = "crun";
 
     public static async Task<int> RunAsync(SideBySideOptions options)
     {
         string unshare = PeerCommands.Require(PeerCommands.UnshareExecutable, "unshare", "util-linux");
         string bwrap = PeerCommands.Require(PeerCommands.BwrapExecutable, "bwrap", "bubblewrap");
+        string runc = PeerCommands.Require(PeerCommands.RuncExecutable, "runc", "runc");
+        string crunExecutable = PeerCommands.Require(PeerCommands.CrunExecutable, "crun", "crun");
         var sandboxSpec = SandboxSpec.Command(PeerCommands.Payload);
+        var limitedSpec = PeerCommands.WithJudgeLimits(sandboxSpec);
+        var quotaSpec = PeerCommands.WithLimits(sandboxSpec);
         AppliedIsolation? isolation = null;
+        IReadOnlyList<EnforcedLimit>? enforced = null;
+        using var bundle = Oci.OciBundle.Create();
+        using var crun = new Oci.CrunInMountNamespace(unshare, crunExecutable, bundle.Directory);
+        long runcRuns = 0;
 
         Contender[] contenders =
         [
@@ -46,6 +58,26 @@ internal static class SideBySideCommand
             {
                 var result = await sandboxSpec.RunAsync().ConfigureAwait(false);
                 isolation ??= result.EnsureSuccess().Isolation;
+            }),
+            new(SandboxWithLimitsName,
+                "SandboxSpec.Command(\"/bin/true\").WithMemoryLimit(64 MiB).WithProcessLimit(16).WithCpuTimeLimit(1 s).RunAsync() — default isolation",
+                async () => (await limitedSpec.RunAsync().ConfigureAwait(false)).EnsureSuccess()),
+            new(SandboxWithQuotaName,
+                "the same .WithCpuQuota(1.0) — the limits runc and crun get",
+                async () =>
+                {
+                    var result = await quotaSpec.RunAsync().ConfigureAwait(false);
+                    enforced ??= result.EnsureSuccess().Enforced;
+                }),
+            new(RuncName, $"{runc} run --bundle {bundle.Directory} ID", () =>
+            {
+                PeerCommands.RunToCompletion(runc, ["run", "--bundle", bundle.Directory, Oci.OciBundle.ContainerId("runc", ++runcRuns)]);
+                return ValueTask.CompletedTask;
+            }),
+            new(CrunName, crun.Command, () =>
+            {
+                crun.RunOnce();
+                return ValueTask.CompletedTask;
             }),
         ];
 
@@ -76,7 +108,7 @@ internal static class SideBySideCommand
             Print(passes[^1]);
         }
 
-        string markdown = SideBySideReport.Markdown(options, machine, contenders, passes, isolation);
+        string markdown = SideBySideReport.Markdown(options, machine, contenders, passes, isolation, enforced, File.ReadAllText(Path.Combine(bundle.Directory, "config.json")));
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutputPath)!);
         await File.WriteAllTextAsync(options.OutputPath, markdown).ConfigureAwait(false);
         string csvPath = Path.ChangeExtension(options.OutputPath, ".csv");

@@ -9,7 +9,8 @@ internal static class SideBySideReport
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static string Markdown(SideBySideOptions options, IReadOnlyList<(string Name, string Value)> machine,
-        IReadOnlyList<Contender> contenders, IReadOnlyList<PassResult> passes, AppliedIsolation? isolation)
+        IReadOnlyList<Contender> contenders, IReadOnlyList<PassResult> passes, AppliedIsolation? isolation,
+        IReadOnlyList<EnforcedLimit>? enforced, string ociConfig)
     {
         var md = new StringBuilder();
         md.AppendLine("# Side by side: starting /bin/true");
@@ -31,9 +32,10 @@ internal static class SideBySideReport
 
         md.AppendLine("## Contenders");
         md.AppendLine();
-        md.AppendLine("Each runs /bin/true to completion from the same .NET host process. The first three are started with");
-        md.AppendLine("`Process.Start` (stdio inherited, no pipes) and waited for with `WaitForExit`; Sandbox runs through");
-        md.AppendLine("`RunAsync`, which also creates and drains stdout/stderr pipes and reads init's exit report.");
+        md.AppendLine("Each runs /bin/true to completion from the same .NET host process. Process.Start, unshare, bwrap and runc");
+        md.AppendLine("are started with `Process.Start` (stdio inherited, no pipes) and waited for with `WaitForExit`; crun is forked");
+        md.AppendLine("by a shell kept in a mount namespace without the cgroup2 mount (see below); Sandbox runs through `RunAsync`,");
+        md.AppendLine("which also creates and drains stdout/stderr pipes and reads init's exit report.");
         md.AppendLine();
         md.AppendLine("| contender | exact command |");
         md.AppendLine("| --- | --- |");
@@ -50,6 +52,33 @@ internal static class SideBySideReport
         }
         md.AppendLine("bwrap's line is the closest equivalent. unshare does much less: user, pid and mount namespaces and a");
         md.AppendLine("new /proc on the host's root; no network, IPC or UTS namespace, no new root, no capability drop.");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"**With limits.** \"{SideBySideCommand.SandboxWithLimitsName}\" is the same run with {PeerCommands.JudgeLimitsDescription}");
+        md.AppendLine(Invariant, $"(a judge's limits), \"{SideBySideCommand.SandboxWithQuotaName}\" adds a CPU quota of one CPU, as runc and crun get it.");
+        md.AppendLine("Each gets its own cgroup (created, joined by the launcher before the payload runs, read for the accounting,");
+        md.AppendLine("removed), so its median minus Sandbox's is what the limits cost. runc and crun run the same /bin/true from one");
+        md.AppendLine(Invariant, $"OCI bundle written by the benchmark ({OciBundleNote}) with {Oci.OciBundle.Limits}; each run names a new container.");
+        if (enforced is not null)
+            md.AppendLine(Invariant, $"What Sandbox's result said it enforced (limits+quota): {string.Join("; ", enforced)}.");
+        md.AppendLine();
+        md.AppendLine("crun 1.8 refuses this host's hybrid cgroup layout (\"cgroups in hybrid mode not supported, drop all controllers");
+        md.AppendLine("from cgroupv2\") unless /sys/fs/cgroup/unified is not mounted where it runs. So one `sh` is started once with");
+        md.AppendLine("`unshare --mount --propagation private` and unmounts it in its private mount namespace (not timed); every crun");
+        md.AppendLine("run is that shell's fork + exec of `crun run --bundle B ID` (stdin and stdout /dev/null), timed from writing");
+        md.AppendLine("the id to the shell until the shell reports crun's exit status. Starting the wrapper per run instead");
+        md.AppendLine("(`unshare -m sh -c 'umount …; exec crun …'`) would add an unshare, a sh and a umount process to every run.");
+        md.AppendLine("runc and crun use their default cgroup placement: runc under the host's own cgroup in each hierarchy, crun at");
+        md.AppendLine("each hierarchy's root; both join every mounted hierarchy (cpu, cpuacct, cpuset, memory, devices, freezer, blkio,");
+        md.AppendLine("pids, the named systemd one; runc also the cgroup2 mount), where Sandbox joins cpuacct, memory and pids, and cpu");
+        md.AppendLine("for the quota.");
+        md.AppendLine();
+        md.AppendLine("<details><summary>The OCI bundle's config.json</summary>");
+        md.AppendLine();
+        md.AppendLine("```json");
+        md.AppendLine(ociConfig.TrimEnd());
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine("</details>");
         md.AppendLine();
 
         md.AppendLine("## Method");
@@ -110,17 +139,41 @@ internal static class SideBySideReport
             md.AppendLine();
         }
 
+        md.AppendLine("## With limits");
+        md.AppendLine();
+        md.AppendLine("Medians (p99) from the same passes. \"adds\" is a Sandbox-with-limits median minus Sandbox's; the ratios compare");
+        md.AppendLine("Sandbox with the same limits as the peers (limits+quota) with runc and crun.");
+        md.AppendLine();
+        md.AppendLine("| pass | Sandbox | Sandbox, limits (adds) | Sandbox, limits+quota (adds) | runc | crun | limits+quota ÷ crun (p99) | limits+quota ÷ runc (p99) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var pass in passes)
+        {
+            var plain = pass.Summary(SideBySideCommand.SandboxName);
+            var limited = pass.Summary(SideBySideCommand.SandboxWithLimitsName);
+            var quota = pass.Summary(SideBySideCommand.SandboxWithQuotaName);
+            var runc = pass.Summary(SideBySideCommand.RuncName);
+            var crun = pass.Summary(SideBySideCommand.CrunName);
+            md.AppendLine(Invariant,
+                $"| {pass.Label} | {Ms(plain.Median)} ({Ms(plain.P99)}) | {Ms(limited.Median)} ({Ms(limited.P99)}), +{Ms(limited.Median - plain.Median)} | " +
+                $"{Ms(quota.Median)} ({Ms(quota.P99)}), +{Ms(quota.Median - plain.Median)} | {Ms(runc.Median)} ({Ms(runc.P99)}) | " +
+                $"{Ms(crun.Median)} ({Ms(crun.P99)}) | {Ratio(quota.Median, crun.Median)} ({Ratio(quota.P99, crun.P99)}) | " +
+                $"{Ratio(quota.Median, runc.Median)} ({Ratio(quota.P99, runc.P99)}) |");
+        }
+        md.AppendLine();
+
         md.AppendLine("## Targets");
         md.AppendLine();
-        md.AppendLine("| pass | Sandbox median ≤ 0.5 × bwrap | Sandbox median ≤ 1.3 × unshare |");
-        md.AppendLine("| --- | --- | --- |");
+        md.AppendLine("| pass | Sandbox median ≤ 0.5 × bwrap | Sandbox median ≤ 1.3 × unshare | Sandbox with limits (+quota) median ≤ 0.3 × crun |");
+        md.AppendLine("| --- | --- | --- | --- |");
         foreach (var pass in passes)
         {
             double sandbox = pass.Summary(SideBySideCommand.SandboxName).Median;
             double bwrap = pass.Summary(SideBySideCommand.BwrapName).Median;
             double unshare = pass.Summary(SideBySideCommand.UnshareName).Median;
+            double limited = pass.Summary(SideBySideCommand.SandboxWithQuotaName).Median;
+            double crun = pass.Summary(SideBySideCommand.CrunName).Median;
             md.AppendLine(Invariant,
-                $"| {pass.Label} | {Verdict(sandbox / bwrap, 0.5)} | {Verdict(sandbox / unshare, 1.3)} |");
+                $"| {pass.Label} | {Verdict(sandbox / bwrap, 0.5)} | {Verdict(sandbox / unshare, 1.3)} | {Verdict(limited / crun, 0.3)} |");
         }
         md.AppendLine();
         return md.ToString();
@@ -139,6 +192,10 @@ internal static class SideBySideReport
     private static string CommandLine(SideBySideOptions o) =>
         string.Create(Invariant, $"side-by-side --runs {o.Runs} --warmup {o.Warmup} --heap-gib {o.HeapGiB} --seed {o.Seed}") +
         (o.WaitQuietSeconds > 0 ? string.Create(Invariant, $" --wait-quiet {o.WaitQuietSeconds}") : "");
+
+    private const string OciBundleNote =
+        "a read-only root directory with the host's /usr bound read-only and the merged-/usr symlinks, /proc, a /dev tmpfs, " +
+        "a /tmp tmpfs; user (root inside = nobody outside), pid, network, ipc, uts, mount and cgroup namespaces; no capabilities, no_new_privs";
 
     private static string Ms(double microseconds) => string.Create(Invariant, $"{microseconds / 1000:F2} ms");
 

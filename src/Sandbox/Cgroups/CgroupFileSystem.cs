@@ -1,8 +1,15 @@
 using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Interop;
 
 namespace Sandbox.Cgroups;
 
-/// <summary>The real <see cref="ICgroupFileSystem"/>, over System.IO (no P/Invoke).</summary>
+/// <summary>
+/// The real <see cref="ICgroupFileSystem"/>. Reads, writes, mkdir, rmdir and existence checks are single system calls
+/// (<see cref="CgroupFileCalls"/>), resolved relative to the directories handed to <see cref="AnchorDirectory"/> (the
+/// parents of sandbox cgroups) so that the hot path neither walks /sys/fs/cgroup/... from / nor pays for System.IO's
+/// stat, lock and seek around each call; listing, access checks and links use System.IO.
+/// </summary>
 internal sealed class CgroupFileSystem : ICgroupFileSystem
 {
     /// <summary>The shared instance.</summary>
@@ -16,83 +23,95 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
         BufferSize = 0,
     };
 
-    public string ReadText(string path)
+    private readonly Lock _anchorGate = new();
+    private Anchor[] _anchors = [];
+
+    /// <summary>A file system of its own (its own open directories); the runner uses <see cref="Instance"/>.</summary>
+    internal CgroupFileSystem()
     {
-        try
+    }
+
+    /// <summary>An open directory and its path with a trailing slash, to resolve the paths beneath it against.</summary>
+    private sealed record Anchor(string Prefix, SafeFileHandle Handle);
+
+    /// <summary>The number of directories kept open (a test's window into the cache).</summary>
+    internal int AnchorCount => Volatile.Read(ref _anchors).Length;
+
+    public void AnchorDirectory(string directory)
+    {
+        string prefix = directory.TrimEnd('/') + "/";
+        lock (_anchorGate)
         {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Translate("read", path, e);
+            if (_anchors.Any(a => a.Prefix == prefix))
+            {
+                return;
+            }
+            int errno = CgroupFileCalls.OpenDirectory(directory, out SafeFileHandle? handle);
+            if (errno != 0)
+            {
+                throw new CgroupIOException("open", directory, errno);
+            }
+            // Longest prefix first, so a nested anchor wins; published whole, so readers need no lock.
+            Volatile.Write(ref _anchors, [.. _anchors.Append(new Anchor(prefix, handle!)).OrderByDescending(a => a.Prefix.Length)]);
         }
     }
 
+    public string ReadText(string path) =>
+        TryReadText(path) ?? throw new CgroupIOException("read", path, CgroupIOException.ENOENT);
+
     public string? TryReadText(string path)
     {
-        try
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        int errno = CgroupFileCalls.ReadFile(directory, relative.Span, out string? text);
+        return errno switch
         {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Translate("read", path, e);
-        }
+            0 => text,
+            CgroupIOException.ENOENT or CgroupIOException.ENOTDIR => null,
+            _ => throw new CgroupIOException("read", path, errno),
+        };
     }
 
     public void WriteText(string path, string text)
     {
-        try
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        Span<byte> bytes = text.Length <= 256 ? stackalloc byte[text.Length] : new byte[text.Length];
+        if (Encoding.ASCII.GetBytes(text, bytes) != bytes.Length)
         {
-            using var stream = new FileStream(path, WriteOptions);
-            stream.Write(Encoding.ASCII.GetBytes(text));
+            throw new CgroupIOException($"write '{text.TrimEnd('\n')}' to", path, CgroupIOException.EINVAL);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        int errno = CgroupFileCalls.WriteFile(directory, relative.Span, bytes);
+        if (errno != 0)
         {
-            throw Translate($"write '{text.TrimEnd('\n')}' to", path, e);
+            throw new CgroupIOException($"write '{text.TrimEnd('\n')}' to", path, errno);
         }
     }
 
     public void CreateDirectory(string path)
     {
-        // Directory.CreateDirectory also creates missing parents and accepts an existing directory; mkdir does neither.
-        if (Directory.Exists(path) || File.Exists(path))
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        int errno = CgroupFileCalls.MakeDirectory(directory, relative.Span);
+        if (errno != 0)
         {
-            throw new CgroupIOException("create", path, CgroupIOException.EEXIST);
-        }
-        string? parent = Path.GetDirectoryName(path);
-        if (parent is null || !Directory.Exists(parent))
-        {
-            throw new CgroupIOException("create", path, CgroupIOException.ENOENT);
-        }
-        try
-        {
-            Directory.CreateDirectory(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Translate("create", path, e);
+            throw new CgroupIOException("create", path, errno);
         }
     }
 
     public void RemoveDirectory(string path)
     {
-        try
+        // One rmdir(2). A cgroup's control files are not in the way; its processes and children are.
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        int errno = CgroupFileCalls.RemoveDirectory(directory, relative.Span);
+        if (errno != 0)
         {
-            // Non-recursive: one rmdir(2). A cgroup's control files are not in the way; its processes and children are.
-            Directory.Delete(path, recursive: false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Translate("remove", path, e);
+            throw new CgroupIOException("remove", path, errno);
         }
     }
 
-    public bool Exists(string path) => Path.Exists(path);
+    public bool Exists(string path)
+    {
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        return CgroupFileCalls.Exists(directory, relative.Span) == 0;
+    }
 
     public IReadOnlyList<string> ListDirectories(string path)
     {
@@ -142,6 +161,19 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
     public string ReadMountInfo() => ReadText("/proc/self/mountinfo");
 
     public string ReadProcSelfCgroup() => ReadText("/proc/self/cgroup");
+
+    /// <summary>The anchor <paramref name="path"/> lies beneath and the rest of it, or null (the current directory) and the path.</summary>
+    private (SafeFileHandle? Directory, ReadOnlyMemory<char> Relative) Resolve(string path)
+    {
+        foreach (Anchor anchor in Volatile.Read(ref _anchors))
+        {
+            if (path.Length > anchor.Prefix.Length && path.StartsWith(anchor.Prefix, StringComparison.Ordinal))
+            {
+                return (anchor.Handle, path.AsMemory(anchor.Prefix.Length));
+            }
+        }
+        return (null, path.AsMemory());
+    }
 
     private static bool CanOpenForWriting(string path)
     {

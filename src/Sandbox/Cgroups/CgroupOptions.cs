@@ -6,8 +6,14 @@ internal sealed record CgroupOptions
     /// <summary>The v2 controllers every sandbox needs (cpu.stat's usage exists without the cpu controller, but quotas do not).</summary>
     public static IReadOnlyList<string> DefaultV2Controllers { get; } = ["cpu", "memory", "pids"];
 
-    /// <summary>The v1 controllers every sandbox needs: limits, accounting (cpuacct) and kill (freezer).</summary>
-    public static IReadOnlyList<string> DefaultV1Controllers { get; } = ["cpu", "cpuacct", "freezer", "memory", "pids"];
+    /// <summary>
+    /// The v1 hierarchies every sandbox cgroup joins: accounting — cpuacct (CPU time), memory (peak, OOM kills) and pids
+    /// (peak processes) — and their limits. The cpu hierarchy is joined only for a CPU quota or weight, cpuset and blkio
+    /// only for their limits. Each hierarchy costs a mkdir, a cgroup.procs write and an rmdir per sandbox, so freezer is
+    /// not among them: killing a sandbox is its PID namespace's job (init's death kills every process in it and refuses
+    /// new forks), and the cgroup's kill loop, a fallback, pins pids with pidfds instead (add "freezer" to freeze too).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultV1Controllers { get; } = ["cpuacct", "memory", "pids"];
 
     /// <summary>The default options.</summary>
     public static CgroupOptions Default { get; } = new();
@@ -22,7 +28,7 @@ internal sealed record CgroupOptions
     /// <summary>The v2 controllers to enable for sandbox cgroups (add <c>cpuset</c> and <c>io</c> to limit those).</summary>
     public IReadOnlyList<string> V2Controllers { get; init; } = DefaultV2Controllers;
 
-    /// <summary>The v1 hierarchies every sandbox cgroup joins (add <c>cpuset</c> and <c>blkio</c> to limit those).</summary>
+    /// <summary>The v1 hierarchies every sandbox cgroup joins (cpu, cpuset and blkio are joined when the limits use them).</summary>
     public IReadOnlyList<string> V1Controllers { get; init; } = DefaultV1Controllers;
 
     /// <summary>

@@ -40,6 +40,34 @@ internal static class CgroupTree
         }
     }
 
+    /// <summary>
+    /// One rmdir per directory, nothing else: true if every one is gone (removed now or before); false as soon as the
+    /// kernel refuses one because processes or child cgroups are left (EBUSY, ENOTEMPTY), leaving the rest in place.
+    /// </summary>
+    public static bool TryRemoveEmpty(ICgroupFileSystem fileSystem, IEnumerable<string> directories)
+    {
+        foreach (string directory in directories)
+        {
+            try
+            {
+                fileSystem.RemoveDirectory(directory);
+            }
+            catch (CgroupIOException e) when (e.Errno == CgroupIOException.ENOENT)
+            {
+                // Already gone.
+            }
+            catch (CgroupIOException e) when (e.Errno is CgroupIOException.EBUSY or CgroupIOException.ENOTEMPTY)
+            {
+                return false;
+            }
+            catch (CgroupIOException e)
+            {
+                throw new CgroupException("remove the sandbox cgroup", e.Path, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+            }
+        }
+        return true;
+    }
+
     private static void RemoveDeepestFirst(ICgroupFileSystem fileSystem, string directory)
     {
         if (!fileSystem.Exists(directory))

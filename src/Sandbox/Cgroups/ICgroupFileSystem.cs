@@ -44,6 +44,14 @@ internal interface ICgroupFileSystem
     /// <summary>The target of a symbolic link (e.g. /proc/self/ns/pid → <c>pid:[4026531836]</c>), or null.</summary>
     string? TryReadLink(string path);
 
+    /// <summary>
+    /// Says that many later calls name paths beneath <paramref name="directory"/> (a parent of sandbox cgroups): the real
+    /// file system keeps it open and resolves those paths relative to it (openat, mkdirat, unlinkat) instead of walking
+    /// them from /. Paths stay absolute for callers, and what a call does is the same either way (a fake may just record
+    /// it). Throws <see cref="CgroupIOException"/> if the directory cannot be opened.
+    /// </summary>
+    void AnchorDirectory(string directory);
+
     /// <summary>The text of /proc/self/mountinfo.</summary>
     string ReadMountInfo();
 

@@ -45,4 +45,11 @@ internal interface ISandboxCgroup
 
     /// <summary>Removes the cgroup (and any child cgroups), retrying briefly while the kernel still reports it busy.</summary>
     Task RemoveAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Kills whatever is left and removes the cgroup, at the end of its sandbox. rmdir comes first: the kernel refuses it
+    /// (EBUSY) while any process or child cgroup is left, so its success proves there was nothing to kill and nothing can
+    /// join any more; only a refusal leads to <see cref="KillAsync"/> and <see cref="RemoveAsync"/>.
+    /// </summary>
+    Task DestroyAsync(CancellationToken cancellationToken = default);
 }

@@ -33,6 +33,11 @@ internal sealed class HostCgroupView(IHostFiles files, ProcessCredentials? crede
 
     public bool Exists(string path) => files.Exists(path);
 
+    /// <summary>Nothing to keep open: detection reads a few files once.</summary>
+    public void AnchorDirectory(string directory)
+    {
+    }
+
     public IReadOnlyList<string> ListDirectories(string path) => files.ListDirectories(path);
 
     public bool CanWrite(string path)

@@ -92,14 +92,14 @@ public sealed class CgroupLeakTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_running_sandbox_with_limits_has_a_cgroup_of_this_process_in_every_hierarchy()
+    public async Task A_running_sandbox_with_limits_has_a_cgroup_of_this_process_in_each_accounting_hierarchy()
     {
         // The leak check looks in the right places: while a sandbox runs, its cgroup is found there.
         await using var running = await Probe.Command("sleep", "10").WithMemoryLimit(64 * MiB).StartAsync();
 
         var found = SandboxCgroupDirectories.OfThisProcess();
 
-        Assert.Equal(SandboxCgroupDirectories.Hierarchies.Order(StringComparer.Ordinal),
+        Assert.Equal(SandboxCgroupDirectories.AccountingHierarchies.Order(StringComparer.Ordinal),
             found.Select(d => d["/sys/fs/cgroup/".Length..].Split('/')[0]).Order(StringComparer.Ordinal));
         Assert.Single(found.Select(Path.GetFileName).Distinct());
         await running.KillAsync();

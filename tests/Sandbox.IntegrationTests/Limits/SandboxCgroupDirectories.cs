@@ -9,11 +9,14 @@ namespace Sandbox.IntegrationTests.Limits;
 /// </summary>
 internal static partial class SandboxCgroupDirectories
 {
-    /// <summary>The hierarchies every sandbox cgroup is made in (the driver's default v1 controllers).</summary>
+    /// <summary>The hierarchies a sandbox cgroup may be made in by default: where to look for one left behind.</summary>
     public static readonly string[] Hierarchies = ["memory", "pids", "cpu", "cpuacct", "freezer"];
 
     /// <summary>Every hierarchy a sandbox cgroup may be made in: the default ones, and cpuset and blkio for CPU sets and I/O limits.</summary>
     public static readonly string[] AllHierarchies = [.. Hierarchies, "cpuset", "blkio"];
+
+    /// <summary>The hierarchies every sandbox cgroup joins (accounting); cpu only with a CPU quota or weight.</summary>
+    public static readonly string[] AccountingHierarchies = ["cpuacct", "memory", "pids"];
 
     private const string Root = "/sys/fs/cgroup";
 

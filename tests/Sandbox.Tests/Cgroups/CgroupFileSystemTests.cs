@@ -75,6 +75,43 @@ public sealed class CgroupFileSystemTests : IDisposable
     }
 
     [Fact]
+    public void Paths_beneath_an_anchored_directory_resolve_against_the_open_directory()
+    {
+        var fs = new CgroupFileSystem();
+        fs.CreateDirectory(_root + "/parent");
+        fs.AnchorDirectory(_root + "/parent");
+        fs.AnchorDirectory(_root + "/parent/"); // once per directory
+        Assert.Equal(1, fs.AnchorCount);
+
+        // Renaming the directory shows what the calls resolve against: the open directory, not the path's walk from /.
+        Directory.Move(_root + "/parent", _root + "/moved");
+        fs.CreateDirectory(_root + "/parent/sandbox-1");
+        File.WriteAllText(_root + "/moved/sandbox-1/pids.max", "max\n");
+        fs.WriteText(_root + "/parent/sandbox-1/pids.max", "16");
+
+        Assert.Equal("16x\n", fs.ReadText(_root + "/parent/sandbox-1/pids.max"));
+        Assert.True(fs.Exists(_root + "/parent/sandbox-1"));
+        Assert.True(Directory.Exists(_root + "/moved/sandbox-1"));
+        File.Delete(_root + "/moved/sandbox-1/pids.max");
+        fs.RemoveDirectory(_root + "/parent/sandbox-1");
+        Assert.False(Directory.Exists(_root + "/moved/sandbox-1"));
+        // Errors still name the path the caller gave.
+        var e = Assert.Throws<CgroupIOException>(() => fs.RemoveDirectory(_root + "/parent/sandbox-1"));
+        Assert.Equal((CgroupIOException.ENOENT, _root + "/parent/sandbox-1"), (e.Errno, e.Path));
+        // The directory itself and paths outside it are not resolved against it.
+        Assert.False(fs.Exists(_root + "/parent"));
+        Assert.Equal(CgroupIOException.ENOENT, Assert.Throws<CgroupIOException>(() => fs.AnchorDirectory(_root + "/missing")).Errno);
+    }
+
+    [Fact]
+    public void Reads_return_files_longer_than_one_buffer_whole()
+    {
+        string text = string.Concat(Enumerable.Range(0, 3000).Select(i => i + "\n"));
+        File.WriteAllText(_root + "/cgroup.procs", text);
+        Assert.Equal(text, _fs.ReadText(_root + "/cgroup.procs"));
+    }
+
+    [Fact]
     public void The_process_views_come_from_proc()
     {
         Assert.Contains(" - ", _fs.ReadMountInfo(), StringComparison.Ordinal);

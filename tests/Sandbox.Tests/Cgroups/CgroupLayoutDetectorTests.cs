@@ -31,6 +31,28 @@ public class CgroupLayoutDetectorTests
         Assert.Contains("/sys/fs/cgroup/unified holds only [hugetlb]", info.What, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("nsdelegate\nfavordynmods\nmemory_localevents\n", false, true)]
+    [InlineData("nsdelegate\nfavordynmods\nmemory_localevents\n", true, false)]
+    [InlineData("nsdelegate\nmemory_localevents\n", false, false)]
+    [InlineData(null, false, false)]
+    public void Joining_without_favordynmods_is_said_to_cost_a_grace_period_when_the_kernel_offers_it(string? features, bool mounted, bool said)
+    {
+        var host = new FakeCgroupV1Host();
+        if (features is not null)
+            host.FileSystem.SetFile("/sys/kernel/cgroup/features", features);
+        if (mounted)
+            host.FileSystem.MountInfo = host.FileSystem.MountInfo.Replace("cgroup2 cgroup2 rw", "cgroup2 cgroup2 rw,favordynmods", StringComparison.Ordinal);
+
+        CgroupLayout layout = host.Detect();
+
+        CgroupProblem[] advice = [.. layout.Problems.Where(p => p.What.Contains("favordynmods", StringComparison.Ordinal))];
+        Assert.Equal(said, advice.Length == 1);
+        Assert.All(advice, p => Assert.Equal(CgroupProblemSeverity.Info, p.Severity));
+        Assert.All(advice, p => Assert.Contains("mount -o remount,favordynmods /sys/fs/cgroup/unified", p.Fix, StringComparison.Ordinal));
+        Assert.True(layout.IsUsable);
+    }
+
     [Fact]
     public void Detection_reads_only()
     {

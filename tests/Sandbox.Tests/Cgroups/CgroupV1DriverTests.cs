@@ -15,6 +15,8 @@ public class CgroupV1DriverTests
     private const string Cpuset = "/sys/fs/cgroup/cpuset/" + Name;
     private const string Blkio = "/sys/fs/cgroup/blkio/" + Name;
 
+    private static readonly CgroupOptions WithFreezer = FakeCgroupV2Host.FastOptions with { V1Controllers = ["cpuacct", "freezer", "memory", "pids"] };
+
     private static readonly CgroupLimits JudgeLimits = new()
     {
         MemoryBytes = 64L << 20,
@@ -31,11 +33,10 @@ public class CgroupV1DriverTests
 
         Assert.Equal(
             [
-                $"mkdir {Cpu}",
                 $"mkdir {Cpuacct}",
-                $"mkdir {Freezer}",
                 $"mkdir {Memory}",
                 $"mkdir {Pids}",
+                $"mkdir {Cpu}",
                 $"write {Memory}/memory.limit_in_bytes 67108864",
                 $"write {Memory}/memory.memsw.limit_in_bytes 67108864",
                 $"write {Pids}/pids.max 16",
@@ -46,13 +47,56 @@ public class CgroupV1DriverTests
             host.FileSystem.Log);
         Assert.Equal(1, cgroup.Version);
         Assert.Null(cgroup.UnifiedDirectory);
-        Assert.Equal([Cpu, Cpuacct, Freezer, Memory, Pids], cgroup.ProcsFiles.Select(p => p[..p.LastIndexOf('/')]));
+        Assert.Equal([Cpuacct, Memory, Pids, Cpu], cgroup.ProcsFiles.Select(p => p[..p.LastIndexOf('/')]));
         Assert.Equal(
             ["memory", "swap", "pids", "cpu quota", "cpu weight"],
             cgroup.Enforced.Select(e => e.Limit));
         Assert.Equal("cgroup v1 memory.memsw.limit_in_bytes=67108864 (= the memory limit)", cgroup.Enforced[1].Mechanism);
         Assert.Equal("67108864\n", host.FileSystem.Peek(Memory + "/memory.memsw.limit_in_bytes"));
         Assert.False(host.FileSystem.Exists("/sys/fs/cgroup/devices/" + Name));
+        Assert.False(host.FileSystem.Exists(Freezer));
+    }
+
+    [Theory]
+    [InlineData("memory and pids", "cpuacct memory pids")]
+    [InlineData("CPU time only", "cpuacct memory pids")]
+    [InlineData("a CPU quota", "cpuacct memory pids cpu")]
+    [InlineData("a CPU weight", "cpuacct memory pids cpu")]
+    [InlineData("cpus", "cpuacct memory pids cpuset")]
+    [InlineData("freezer in the options", "cpuacct freezer memory pids")]
+    public void Only_the_accounting_hierarchies_and_those_the_limits_use_are_joined(string limits, string hierarchies)
+    {
+        var host = new FakeCgroupV1Host();
+        var options = limits == "freezer in the options"
+            ? FakeCgroupV2Host.FastOptions with { V1Controllers = ["cpuacct", "freezer", "memory", "pids"] }
+            : FakeCgroupV2Host.FastOptions;
+        CgroupLimits chosen = limits switch
+        {
+            "memory and pids" => new CgroupLimits { MemoryBytes = 64L << 20, MaxProcesses = 16 },
+            "a CPU quota" => new CgroupLimits { CpuQuota = CpuQuota.FromCpus(1) },
+            "a CPU weight" => new CgroupLimits { CpuWeight = 200 },
+            "cpus" => new CgroupLimits { Cpus = "0" },
+            _ => CgroupLimits.None,
+        };
+
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver(options).Create("1", chosen);
+
+        Assert.Equal(hierarchies, string.Join(' ', cgroup.Placements.Select(p => string.Join(',', p.Controllers))));
+        Assert.Equal(cgroup.Placements.Count, host.FileSystem.Log.Count(l => l.StartsWith("mkdir", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_driver_keeps_each_parent_it_uses_open_once()
+    {
+        var host = new FakeCgroupV1Host();
+        ICgroupDriver driver = host.CreateDriver();
+
+        driver.Create("1", JudgeLimits);
+        driver.Create("2", JudgeLimits);
+
+        Assert.Equal(
+            ["/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/memory/process_api/3a6b84fbe5588cbafcd37f0b2681f126", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu"],
+            host.FileSystem.Anchored);
     }
 
     [Fact]
@@ -124,7 +168,7 @@ public class CgroupV1DriverTests
         CgroupException e = Assert.Throws<CgroupException>(() => host.CreateDriver().Create("1", JudgeLimits));
         Assert.Equal("set the process limit (writing '16')", e.What);
         Assert.DoesNotContain(host.FileSystem.AllDirectories(), d => d.EndsWith(Name, StringComparison.Ordinal));
-        Assert.Equal(5, host.FileSystem.Log.Count(l => l.StartsWith("rmdir", StringComparison.Ordinal)));
+        Assert.Equal(4, host.FileSystem.Log.Count(l => l.StartsWith("rmdir", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -204,10 +248,10 @@ public class CgroupV1DriverTests
     }
 
     [Fact]
-    public async Task Kill_freezes_then_kills_every_pid_then_thaws()
+    public async Task With_a_freezer_kill_freezes_then_kills_every_pid_then_thaws()
     {
         var host = new FakeCgroupV1Host();
-        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver(WithFreezer).Create("1", JudgeLimits);
         host.SpawnInto(500, cgroup);
         host.SpawnInto(501, cgroup);
         host.FileSystem.Log.Clear();
@@ -222,10 +266,10 @@ public class CgroupV1DriverTests
     }
 
     [Fact]
-    public async Task Kill_loops_until_a_process_that_raced_the_freeze_is_gone_too()
+    public async Task With_a_freezer_kill_loops_until_a_process_that_raced_the_freeze_is_gone_too()
     {
         var host = new FakeCgroupV1Host();
-        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver(WithFreezer).Create("1", JudgeLimits);
         host.SpawnInto(500, cgroup);
         host.ForkOnThaw.Enqueue((600, cgroup));
         host.FileSystem.Log.Clear();
@@ -239,19 +283,69 @@ public class CgroupV1DriverTests
     }
 
     [Fact]
-    public async Task Without_a_freezer_kill_still_loops_until_empty()
+    public async Task Without_a_freezer_kill_pins_each_pid_and_kills_only_those_still_listed()
     {
         var host = new FakeCgroupV1Host(hasFreezer: false);
-        var options = FakeCgroupV2Host.FastOptions with { V1Controllers = ["cpu", "cpuacct", "memory", "pids"] };
-        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver(options).Create("1", JudgeLimits);
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
         host.SpawnInto(500, cgroup);
+        host.SpawnInto(501, cgroup);
+        host.ExitWhenPinned.Add(501); // exits between the listing and the signal; its pid may be reused by anyone
         host.FileSystem.Log.Clear();
 
         await cgroup.KillAsync();
 
         Assert.Equal([500], host.KillCalls);
+        Assert.Equal([[500, 501]], host.PinnedBatches);
         Assert.Empty(host.FileSystem.Log);
         Assert.Empty(cgroup.ReadProcesses());
+    }
+
+    [Fact]
+    public async Task Without_a_freezer_kill_loops_until_a_process_forked_meanwhile_is_gone_too()
+    {
+        var host = new FakeCgroupV1Host(hasFreezer: false);
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
+        host.SpawnInto(500, cgroup);
+        host.ForkWhenPinned.Enqueue((600, cgroup)); // forked after the listing: not signalled in the first round
+
+        await cgroup.KillAsync();
+
+        Assert.Equal([500, 600], host.KillCalls);
+        Assert.Equal([FakeCgroupV1Host.HostPid], host.Processes.Keys);
+    }
+
+    [Fact]
+    public async Task Destroy_of_an_empty_cgroup_is_one_rmdir_per_hierarchy_and_nothing_else()
+    {
+        var host = new FakeCgroupV1Host();
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.Log.Clear();
+        var reads = new List<string>();
+        Action<string>? kernel = host.FileSystem.ReadHook;
+        host.FileSystem.ReadHook = path =>
+        {
+            reads.Add(path);
+            kernel?.Invoke(path);
+        };
+
+        await cgroup.DestroyAsync();
+
+        Assert.Equal([$"rmdir {Cpuacct}", $"rmdir {Memory}", $"rmdir {Pids}", $"rmdir {Cpu}"], host.FileSystem.Log);
+        Assert.Empty(reads);
+        Assert.Empty(host.KillCalls);
+    }
+
+    [Fact]
+    public async Task Destroy_of_a_cgroup_with_processes_left_kills_them_then_removes_it()
+    {
+        var host = new FakeCgroupV1Host();
+        var cgroup = (CgroupV1SandboxCgroup)host.CreateDriver().Create("1", JudgeLimits);
+        host.SpawnInto(500, cgroup);
+
+        await cgroup.DestroyAsync();
+
+        Assert.Equal([500], host.KillCalls);
+        Assert.DoesNotContain(host.FileSystem.AllDirectories(), d => d.EndsWith(Name, StringComparison.Ordinal));
     }
 
     [Fact]

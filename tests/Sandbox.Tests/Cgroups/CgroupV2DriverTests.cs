@@ -344,6 +344,47 @@ public class CgroupV2DriverTests
     }
 
     [Fact]
+    public async Task Destroy_of_an_empty_cgroup_is_one_rmdir()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.Log.Clear();
+
+        await cgroup.DestroyAsync();
+
+        Assert.Equal([$"rmdir {Dir}"], host.FileSystem.Log);
+        await cgroup.DestroyAsync(); // already gone: fine
+    }
+
+    [Fact]
+    public async Task Destroy_of_a_cgroup_with_processes_or_children_kills_then_removes_everything()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.CreateDirectory(Dir + "/nested");
+        host.Spawn(500, Dir + "/nested");
+
+        await cgroup.DestroyAsync();
+
+        Assert.Contains($"write {Dir}/cgroup.kill 1", host.FileSystem.Log);
+        Assert.Equal([500], host.Killed);
+        Assert.False(host.FileSystem.Exists(Dir));
+    }
+
+    [Fact]
+    public async Task Destroy_reports_a_refusal_that_is_not_busy_without_killing()
+    {
+        var host = new FakeCgroupV2Host();
+        ISandboxCgroup cgroup = host.CreateDriver().Create("1", JudgeLimits);
+        host.FileSystem.RemoveCheck = _ => CgroupIOException.EACCES;
+
+        CgroupException e = await Assert.ThrowsAsync<CgroupException>(() => cgroup.DestroyAsync());
+
+        Assert.Equal(("remove the sandbox cgroup", CgroupIOException.EACCES, Dir), (e.What, e.Errno, e.Path));
+        Assert.DoesNotContain(host.FileSystem.Log, l => l.Contains("cgroup.kill", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Removing_a_cgroup_that_is_already_gone_is_fine()
     {
         var host = new FakeCgroupV2Host();

@@ -15,6 +15,9 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
     /// <summary>Every mkdir, rmdir and write, in order: "mkdir PATH", "rmdir PATH", "write PATH TEXT".</summary>
     public List<string> Log { get; } = [];
 
+    /// <summary>The directories <see cref="AnchorDirectory"/> was called with, in order.</summary>
+    public List<string> Anchored { get; } = [];
+
     /// <summary>What <see cref="ReadMountInfo"/> returns.</summary>
     public string MountInfo { get; set; } = "";
 
@@ -198,6 +201,18 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
         lock (_gate)
         {
             return [.. _directories.Where(d => d != "/" && Parent(d) == path).Select(d => d[(d.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public void AnchorDirectory(string directory)
+    {
+        lock (_gate)
+        {
+            if (!_directories.Contains(directory))
+            {
+                throw new CgroupIOException("open", directory, CgroupIOException.ENOENT);
+            }
+            Anchored.Add(directory);
         }
     }
 

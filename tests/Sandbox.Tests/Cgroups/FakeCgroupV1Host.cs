@@ -80,6 +80,15 @@ internal sealed class FakeCgroupV1Host : IProcessKiller
     /// <summary>Pids <see cref="Kill"/> was called with.</summary>
     public List<int> KillCalls { get; } = [];
 
+    /// <summary>The pids of each <see cref="KillMembers"/> call, as pinned.</summary>
+    public List<int[]> PinnedBatches { get; } = [];
+
+    /// <summary>Processes that exit right after <see cref="KillMembers"/> pinned them (before the cgroup is listed again).</summary>
+    public HashSet<int> ExitWhenPinned { get; } = [];
+
+    /// <summary>Processes started in a sandbox cgroup right after a <see cref="KillMembers"/> pinned its pids, one per call.</summary>
+    public Queue<(int Pid, CgroupV1SandboxCgroup Cgroup)> ForkWhenPinned { get; } = new();
+
     /// <summary>Processes started in a sandbox cgroup when the freezer thaws (a fork that raced the freeze), one per thaw.</summary>
     public Queue<(int Pid, CgroupV1SandboxCgroup Cgroup)> ForkOnThaw { get; } = new();
 
@@ -142,6 +151,29 @@ internal sealed class FakeCgroupV1Host : IProcessKiller
             Processes.Remove(pid);
         }
         Refresh();
+    }
+
+    /// <summary>Pins (records) the pids, lets the queued exits and forks happen, then kills the pids still listed.</summary>
+    public void KillMembers(IReadOnlyList<int> pids, Func<IReadOnlyList<int>> members)
+    {
+        PinnedBatches.Add([.. pids]);
+        foreach (int pid in pids.Where(ExitWhenPinned.Contains))
+        {
+            lock (_gate)
+            {
+                Processes.Remove(pid);
+            }
+            Refresh();
+        }
+        if (ForkWhenPinned.TryDequeue(out var fork))
+        {
+            SpawnInto(fork.Pid, fork.Cgroup);
+        }
+        var listed = members().ToHashSet();
+        foreach (int pid in pids.Where(listed.Contains))
+        {
+            Kill(pid);
+        }
     }
 
     /// <summary>The pids directly in <paramref name="directory"/>.</summary>

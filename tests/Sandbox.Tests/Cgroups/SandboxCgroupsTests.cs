@@ -67,11 +67,10 @@ public class SandboxCgroupsTests
         Assert.Equal(1, cgroup.Version);
         Assert.Equal(
             [
-                $"/sys/fs/cgroup/cpu/{name}/cgroup.procs",
                 $"/sys/fs/cgroup/cpuacct/{name}/cgroup.procs",
-                $"/sys/fs/cgroup/freezer/{name}/cgroup.procs",
                 $"{MemoryParent}/{name}/cgroup.procs",
                 $"/sys/fs/cgroup/pids/{name}/cgroup.procs",
+                $"/sys/fs/cgroup/cpu/{name}/cgroup.procs",
             ],
             cgroup.ProcsFiles);
         Assert.Equal("67108864\n", host.FileSystem.Peek($"{MemoryParent}/{name}/memory.limit_in_bytes"));

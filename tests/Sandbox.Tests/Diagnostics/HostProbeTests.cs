@@ -136,13 +136,13 @@ public sealed class HostProbeTests
     }
 
     [Fact]
-    public void A_v1_host_without_the_freezer_is_a_warning_naming_it_and_how_to_mount_it()
+    public void A_v1_host_without_the_pids_controller_is_a_warning_naming_it_and_how_to_mount_it()
     {
         var check = Probe(FakeHost.Root().Text("/proc/self/mountinfo", V1MountInfo).Text("/proc/self/cgroup", "3:memory:/\n2:cpu,cpuacct:/\n1:name=systemd:/\n"))[HostCheckNames.Cgroups];
 
         Assert.Equal(HostCheckStatus.Warning, check.Status);
-        Assert.StartsWith("cgroup v1: v1 controllers cpu, cpuacct, memory under /sys/fs/cgroup/*; missing: freezer, pids", check.Finding, StringComparison.Ordinal);
-        Assert.Contains("mount -t cgroup -o freezer cgroup /sys/fs/cgroup/freezer", check.Fix, StringComparison.Ordinal);
+        Assert.StartsWith("cgroup v1: v1 controllers cpu, cpuacct, memory under /sys/fs/cgroup/*; missing: pids (limited sandboxes need cpuacct, memory, pids; cpu for CPU quotas)", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("mount -t cgroup -o pids cgroup /sys/fs/cgroup/pids", check.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed class HostProbeTests
         Assert.Equal(HostCheckStatus.Ok, check.Status);
         Assert.StartsWith(
             "This user (uid 0) can create sandbox cgroups, in each v1 hierarchy under this process's own cgroup: " +
-            "cpu, cpuacct, cpuset, freezer, blkio, pids in the root (writable); memory in /process_api/6b60 (writable).",
+            "cpu, cpuacct, cpuset, blkio, pids in the root (writable); memory in /process_api/6b60 (writable).",
             check.Finding, StringComparison.Ordinal);
         Assert.DoesNotContain("devices", check.Finding, StringComparison.Ordinal); // sandboxes never join it
         Assert.Contains(check.Evidence, e => e.Source == "/sys/fs/cgroup/memory/process_api/6b60" && e.Value.StartsWith("drwxr-xr-x owner 0 group 0", StringComparison.Ordinal));
@@ -231,7 +231,7 @@ public sealed class HostProbeTests
         var check = Probe(ThisMachine(FakeHost.Rootless()))[HostCheckNames.CgroupDelegation];
 
         Assert.Equal(HostCheckStatus.Missing, check.Status);
-        Assert.Contains("cpu, cpuacct, cpuset, freezer, blkio, pids in the root (not writable); memory in /process_api/6b60 (not writable)", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("cpu, cpuacct, cpuset, blkio, pids in the root (not writable); memory in /process_api/6b60 (not writable)", check.Finding, StringComparison.Ordinal);
         Assert.Contains("Rootless sandboxes cannot use cgroup v1", check.Finding, StringComparison.Ordinal);
         Assert.Contains("/sys/fs/cgroup/memory/process_api/6b60", check.Finding, StringComparison.Ordinal);
         Assert.StartsWith("cgroup v1 delegates nothing to an unprivileged user: use --rlimit-fallback", check.Fix, StringComparison.Ordinal);

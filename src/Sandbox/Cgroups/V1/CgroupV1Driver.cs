@@ -2,7 +2,9 @@ namespace Sandbox.Cgroups.V1;
 
 /// <summary>
 /// Sandbox cgroups on cgroup v1 (legacy or hybrid layout): a directory of the same name in each hierarchy the sandbox
-/// needs (<see cref="CgroupOptions.V1Controllers"/>, plus cpuset and blkio when the limits use them).
+/// needs — <see cref="CgroupOptions.V1Controllers"/> (accounting), plus cpu, cpuset and blkio only when the limits use
+/// them, since every hierarchy joined costs a mkdir, a cgroup.procs write and an rmdir per sandbox. The freezer
+/// hierarchy is swept for stale cgroups but joined only if the options list it.
 /// </summary>
 internal sealed class CgroupV1Driver : ICgroupDriver
 {
@@ -22,7 +24,7 @@ internal sealed class CgroupV1Driver : ICgroupDriver
         _fileSystem = fileSystem;
         _options = options ?? CgroupOptions.Default;
         // Only the hierarchies a sandbox may join; devices, net_cls and the like are left alone.
-        string[] usable = [.. _options.V1Controllers, V1CpusetController.Name, V1BlkioController.Name];
+        string[] usable = [.. _options.V1Controllers, V1CpuController.Name, V1CpusetController.Name, V1BlkioController.Name, V1FreezerController.Name];
         _hierarchies = [.. hierarchies.Where(h => h.Controllers.Any(c => usable.Contains(c, StringComparer.Ordinal)))];
         _host = host;
         _killer = killer ?? ProcessKiller.Instance;
@@ -197,6 +199,14 @@ internal sealed class CgroupV1Driver : ICgroupDriver
             CgroupFiles.CreateDirectories(
                 _fileSystem, hierarchy.MountPoint, hierarchy.ParentDirectory!,
                 afterCreate: isCpuset ? directory => V1CpusetController.Inherit(_fileSystem, directory) : null);
+            try
+            {
+                _fileSystem.AnchorDirectory(hierarchy.ParentDirectory!);
+            }
+            catch (CgroupIOException e)
+            {
+                throw new CgroupException("open the parent cgroup", e.Path, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+            }
             _prepared.Add(hierarchy.ParentDirectory!);
         }
     }

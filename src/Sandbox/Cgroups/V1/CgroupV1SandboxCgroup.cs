@@ -82,9 +82,12 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
     }
 
     /// <summary>
-    /// Freeze (so nothing can fork or exit and no pid can be reused), SIGKILL every pid, thaw (the killed tasks die),
-    /// and repeat until no process is left. Without a freezer hierarchy, the same loop without freezing: the pids limit
-    /// bounds how many processes a fork race can add per round.
+    /// With a freezer hierarchy: freeze (so nothing can fork or exit and no pid can be reused), SIGKILL every pid, thaw
+    /// (the killed tasks die), and repeat until no process is left. Without one (the default: a sandbox's processes are
+    /// also in its PID namespace, whose init dying makes the kernel kill every one of them and refuse new forks, so this
+    /// is only a fallback): the same loop with each pid pinned by a pidfd and killed only if still listed, so a reused
+    /// pid is never hit. Either way the sandbox's init is in the cgroup while it lives, so the first round kills it, and
+    /// with it everything in its PID namespace; the loop ends only once the cgroup is empty.
     /// </summary>
     public async Task KillAsync(CancellationToken cancellationToken = default)
     {
@@ -112,17 +115,31 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
                     () => V1FreezerController.ReadState(_fileSystem, freezer) == FreezerState.Frozen,
                     left, _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
             }
-            foreach (int pid in ReadProcesses())
-            {
-                _killer.Kill(pid);
-            }
             if (freezer is not null)
             {
+                foreach (int pid in ReadProcesses())
+                {
+                    _killer.Kill(pid);
+                }
                 V1FreezerController.Thaw(_fileSystem, freezer);
+            }
+            else
+            {
+                _killer.KillMembers(ReadProcesses(), ReadProcesses);
             }
             await CgroupPolling.WaitUntilAsync(
                 () => ReadProcesses().Count == 0, _options.PollInterval * 50, _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    public async Task DestroyAsync(CancellationToken cancellationToken = default)
+    {
+        if (CgroupTree.TryRemoveEmpty(_fileSystem, Placements.Select(p => p.Directory)))
+        {
+            return;
+        }
+        await KillAsync(cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task RemoveAsync(CancellationToken cancellationToken = default)

@@ -24,13 +24,23 @@ internal static class V1MemoryController
         {
             return;
         }
+        // Written without looking first: the file is missing only without swap accounting, which the write's ENOENT says.
         string memsw = directory + "/memory.memsw.limit_in_bytes";
-        if (fileSystem.Exists(memsw))
+        try
         {
-            CgroupFiles.Write(fileSystem, memsw, value, "turn swap off");
+            fileSystem.WriteText(memsw, value);
             enforced.Add(new CgroupEnforcedLimit("swap", $"cgroup v1 memory.memsw.limit_in_bytes={value} (= the memory limit)"));
+            return;
         }
-        else if (!CgroupFiles.HostHasSwap(fileSystem))
+        catch (CgroupIOException e) when (e.Errno != CgroupIOException.ENOENT)
+        {
+            throw new CgroupException($"turn swap off (writing '{value}')", memsw, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+        }
+        catch (CgroupIOException)
+        {
+            // No swap accounting: fine only if the host has no swap.
+        }
+        if (!CgroupFiles.HostHasSwap(fileSystem))
         {
             enforced.Add(new CgroupEnforcedLimit("swap", "none: the host has no swap (/proc/swaps is empty)"));
         }

@@ -147,6 +147,14 @@ internal sealed class CgroupV2Driver : ICgroupDriver
                 CgroupFiles.CreateDirectories(
                     _fileSystem, _hierarchy.MountPoint, ParentDirectory,
                     beforeCreate: parent => EnableControllers(parent, controllers));
+                try
+                {
+                    _fileSystem.AnchorDirectory(ParentDirectory);
+                }
+                catch (CgroupIOException e)
+                {
+                    throw new CgroupException("open the parent cgroup", e.Path, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+                }
                 _parentCreated = true;
             }
             if (controllers.Any(c => !_enabled.Contains(c)))

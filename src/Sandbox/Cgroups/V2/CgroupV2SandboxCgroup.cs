@@ -81,6 +81,16 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
         }
     }
 
+    public async Task DestroyAsync(CancellationToken cancellationToken = default)
+    {
+        if (CgroupTree.TryRemoveEmpty(_fileSystem, [Directory]))
+        {
+            return;
+        }
+        await KillAsync(cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public Task RemoveAsync(CancellationToken cancellationToken = default) =>
         CgroupTree.RemoveAsync(_fileSystem, Directory, _options, _time, cancellationToken);
 
@@ -102,13 +112,17 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
                     () => CgroupFiles.TryRead(_fileSystem, Directory + "/cgroup.events") is not { } e || CgroupEvents.Parse(e).Frozen,
                     _options.KillTimeout - _time.GetElapsedTime(start), _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
             }
-            foreach (int pid in ReadProcesses())
-            {
-                _killer.Kill(pid);
-            }
             if (canFreeze)
             {
+                foreach (int pid in ReadProcesses())
+                {
+                    _killer.Kill(pid);
+                }
                 CgroupFiles.Write(_fileSystem, freeze, "0", "thaw the sandbox");
+            }
+            else
+            {
+                _killer.KillMembers(ReadProcesses(), ReadProcesses);
             }
             await CgroupPolling.WaitUntilAsync(
                 () => !IsPopulated(), _options.PollInterval * 50, _options.PollInterval, _time, cancellationToken).ConfigureAwait(false);

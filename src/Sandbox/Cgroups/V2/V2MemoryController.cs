@@ -22,13 +22,23 @@ internal static class V2MemoryController
         {
             return;
         }
+        // Written without looking first: the file is missing only without swap accounting, which the write's ENOENT says.
         string swapMax = directory + "/memory.swap.max";
-        if (fileSystem.Exists(swapMax))
+        try
         {
-            CgroupFiles.Write(fileSystem, swapMax, "0", "turn swap off");
+            fileSystem.WriteText(swapMax, "0");
             enforced.Add(new CgroupEnforcedLimit("swap", "cgroup v2 memory.swap.max=0"));
+            return;
         }
-        else if (!CgroupFiles.HostHasSwap(fileSystem))
+        catch (CgroupIOException e) when (e.Errno != CgroupIOException.ENOENT)
+        {
+            throw new CgroupException("turn swap off (writing '0')", swapMax, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+        }
+        catch (CgroupIOException)
+        {
+            // No swap accounting: fine only if the host has no swap.
+        }
+        if (!CgroupFiles.HostHasSwap(fileSystem))
         {
             enforced.Add(new CgroupEnforcedLimit("swap", "none: the host has no swap (/proc/swaps is empty)"));
         }

@@ -74,7 +74,7 @@ internal static class CgroupDelegationCheck
                 $"{(v2.Writable ? "writable" : "not writable")}, controllers enabled for children: " +
                 (v2.EnabledControllers.Count == 0 ? "none yet" : string.Join(' ', v2.EnabledControllers.Order(StringComparer.Ordinal)));
         // The hierarchies sandbox cgroups may join: the default ones, and cpuset and blkio for CPU sets and I/O limits.
-        string[] usable = [.. CgroupOptions.DefaultV1Controllers, Cgroups.V1.V1CpusetController.Name, Cgroups.V1.V1BlkioController.Name];
+        string[] usable = [.. CgroupOptions.DefaultV1Controllers, Cgroups.V1.V1CpuController.Name, Cgroups.V1.V1CpusetController.Name, Cgroups.V1.V1BlkioController.Name];
         var parts = layout.V1Hierarchies
             .Where(h => h.Controllers.Any(c => usable.Contains(c, StringComparer.Ordinal)))
             .GroupBy(h => (Directory: h.ParentDirectory is null ? null : Path.GetRelativePath(h.MountPoint, h.ParentDirectory), h.Writable))

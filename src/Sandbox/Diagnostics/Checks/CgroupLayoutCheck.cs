@@ -60,7 +60,7 @@ internal static class CgroupLayoutCheck
                 string[] missing = [.. CgroupOptions.DefaultV1Controllers.Where(c => !mounted.Contains(c))];
                 if (missing.Length > 0)
                     return log.NotOk(HostCheckNames.Cgroups, HostCheckStatus.Warning,
-                        $"{head}; missing: {string.Join(", ", missing)} (limited sandboxes need cpu, cpuacct, freezer, memory and pids){optional}.",
+                        $"{head}; missing: {string.Join(", ", missing)} (limited sandboxes need {string.Join(", ", CgroupOptions.DefaultV1Controllers)}; cpu for CPU quotas){optional}.",
                         FixFor(layout, missing) ?? $"Mount them as root, e.g. mount -t cgroup -o {missing[0]} cgroup /sys/fs/cgroup/{missing[0]}.");
                 return log.Ok(HostCheckNames.Cgroups, $"{head}{optional}.");
             }
