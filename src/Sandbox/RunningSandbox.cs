@@ -158,9 +158,15 @@ public sealed class RunningSandbox : IAsyncDisposable
         }
     }
 
+    private Seccomp.SeccompSupervisor? _supervisor;
+
+    /// <summary>The host's seccomp supervisor of this sandbox, ended with it.</summary>
+    internal void AttachSupervisor(Seccomp.SeccompSupervisor supervisor) => _supervisor = supervisor;
+
     /// <summary>Kills whatever is still running, reaps it and releases every handle.</summary>
     public async ValueTask DisposeAsync()
     {
+        _supervisor?.Dispose();
         _wallTimer?.Dispose();
         _cpuTimer?.Dispose();
         if (!_exited.IsCompleted)

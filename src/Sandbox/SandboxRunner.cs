@@ -127,9 +127,17 @@ public sealed class SandboxRunner
 
         var childEnds = new List<SafeFileHandle>();
         bool started = false;
-        SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null;
+        SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null, supervisorHost = null;
         try
         {
+            if (spec.SeccompSupervisor is not null && plan.SeccompFd >= 0)
+            {
+                var (host, sandbox) = SeccompListenerCalls.CreateSocketPair();
+                supervisorHost = host;
+                childEnds.Add(sandbox);
+                plan = plan with { SeccompNotifyFd = (int)sandbox.DangerousGetHandle() };
+            }
+
             int stdinFd = -1, stdoutFd, stderrFd;
             if (spec.InheritStandardStreams)
             {
@@ -167,6 +175,11 @@ public sealed class SandboxRunner
                 ToStream(ref stderrHost, PipeDirection.In), reportHost!);
             reportHost = null;
             started = true;
+            if (supervisorHost is not null)
+            {
+                running.AttachSupervisor(Seccomp.SeccompSupervisor.Start(supervisorHost, spec.SeccompSupervisor!));
+                supervisorHost = null;
+            }
             if (cancellationToken.IsCancellationRequested)
             {
                 await running.DisposeAsync().ConfigureAwait(false);
@@ -184,6 +197,7 @@ public sealed class SandboxRunner
             stdoutHost?.Dispose();
             stderrHost?.Dispose();
             reportHost?.Dispose();
+            supervisorHost?.Dispose();
         }
 
         int Pipe(int childEnd, ref SafeFileHandle? hostEnd)

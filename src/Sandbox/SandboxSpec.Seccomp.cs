@@ -21,6 +21,23 @@ public sealed partial record SandboxSpec
         return this with { Seccomp = policy };
     }
 
+    /// <summary>
+    /// Decides the calls the policy sends to the host (<see cref="SeccompAction.UserNotify"/>): each waits in the kernel
+    /// until this returns. Null: none (a policy with UserNotify rules then fails validation).
+    /// </summary>
+    public Func<SeccompNotification, CancellationToken, ValueTask<SeccompNotificationResponse>>? SeccompSupervisor { get; init; }
+
+    /// <summary>
+    /// Sets the host-side supervisor of the policy's <see cref="SeccompAction.UserNotify"/> rules (see <see cref="SeccompSupervisor"/>):
+    /// e.g. allow <c>connect</c> only to an allow-listed address.
+    /// </summary>
+    [Pure]
+    public SandboxSpec WithSeccompSupervisor(Func<SeccompNotification, CancellationToken, ValueTask<SeccompNotificationResponse>> decide)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        return this with { SeccompSupervisor = decide };
+    }
+
     private void ValidateSeccomp(List<string> problems)
     {
         if (Seccomp is null)
@@ -28,6 +45,12 @@ public sealed partial record SandboxSpec
             problems.Add("Seccomp is null: use SeccompPolicy.Unconfined to run without a filter.");
             return;
         }
+        bool notifies = Seccomp.DefaultAction.Kind == SeccompActionKind.UserNotify
+            || (!Seccomp.Rules.IsDefault && Seccomp.Rules.Any(r => r?.Action.Kind == SeccompActionKind.UserNotify));
+        if (notifies && SeccompSupervisor is null)
+            problems.Add("Seccomp: the policy sends calls to the host (UserNotify) but no supervisor decides them: add WithSeccompSupervisor(...), or use another action.");
+        if (!notifies && SeccompSupervisor is not null)
+            problems.Add("SeccompSupervisor is set, but the policy sends no call to the host: give the calls to decide the UserNotify action (SeccompPolicyBuilder.Notify).");
         if (Seccomp.IsUnconfined)
             return;
         if (SeccompArchitectures.Native is not { } architecture)

@@ -21,6 +21,9 @@ internal sealed record LaunchPlan
 
     /// <summary>A sealed memfd holding the seccomp program, which init loads in the payload's process before exec; -1 = none.</summary>
     public int SeccompFd { get; init; } = -1;
+
+    /// <summary>A unix socket to the host's seccomp supervisor: init sends the filter's listener fd there; -1 = none.</summary>
+    public int SeccompNotifyFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

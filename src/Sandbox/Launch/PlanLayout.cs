@@ -91,6 +91,8 @@ internal struct PlanHeader
     public uint CgroupProcsCount;
     public int NetNsFd;
     public int SeccompFd;
+    public int NotifyFd;
+    public uint Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -39,6 +39,7 @@ internal static class PlanReader
             InitFd = h.InitFd,
             NetworkNamespaceFd = h.NetNsFd,
             SeccompFd = h.SeccompFd,
+            SeccompNotifyFd = h.NotifyFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

@@ -44,6 +44,7 @@ internal static class PlanWriter
             InitFd = plan.InitFd,
             NetNsFd = plan.NetworkNamespaceFd,
             SeccompFd = plan.SeccompFd,
+            NotifyFd = plan.SeccompNotifyFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

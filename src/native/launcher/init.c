@@ -12,7 +12,11 @@
  * and, when the sandbox has a seccomp policy, a third:
  *   5 (SBX_INIT_SECCOMP_FD) the compiled filter (struct sock_filter[]), which init reads and closes, and
  *                          the payload's process loads as its last step before exec — so init itself
- *                          runs unfiltered (it must spawn the payload, which a policy may forbid).
+ *                          runs unfiltered (it must spawn the payload, which a policy may forbid);
+ *   6 (SBX_INIT_NOTIFY_FD) with a supervisor in the host: a unix socket. The filter is then loaded with a
+ *                          listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), which init sends there (SCM_RIGHTS)
+ *                          once the payload has exec'd: the payload's spawn shares init's fd table until
+ *                          its exec, and the listener is close-on-exec, so init holds it and the payload not.
  * init spawns the payload into a new session, forwards every catchable signal to it, reaps orphans,
  * and exits as soon as the payload does, with the payload's exit code or 128 + the signal that killed
  * it: the kernel then kills whatever else is left in the sandbox's PID namespace.
@@ -37,6 +41,7 @@
 #include <linux/resource.h>
 #include <linux/sched.h>
 #include <linux/signal.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 
 /* The kernel's signal set as rt_sigprocmask and rt_sigtimedwait take it: one bit per signal 1..64. */
@@ -160,6 +165,8 @@ struct payload_start {
     char **init_argv;
     char **envp;
     const struct sock_fprog *filter;  /* NULL: no seccomp policy */
+    int with_listener;                /* load it with a listener for the host's supervisor */
+    long listener;                    /* out: the listener's fd (in the fd table shared with init), or -1 */
 };
 
 /* The seccomp program, read from SBX_INIT_SECCOMP_FD before the payload is spawned. */
@@ -205,7 +212,7 @@ static long read_seccomp_program(const struct sock_fprog **program)
  */
 static int run_payload(void *context)
 {
-    const struct payload_start *start = context;
+    struct payload_start *start = context;
     kernel_sigset none = 0;
     /* A new session: the payload has no controlling terminal to inject input into. A new child is
        never a process-group leader, so setsid cannot fail; it is checked all the same. */
@@ -214,10 +221,14 @@ static int run_payload(void *context)
         report_setup_error(SBX_STAGE_INIT, r, "setsid");
     } else if ((r = RAW4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none)) < 0) {
         report_setup_error(SBX_STAGE_INIT, r, "rt_sigprocmask");
-    } else if (start->filter && (r = RAW3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, start->filter)) < 0) {
+    } else if (start->filter && (r = RAW3(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                            start->with_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0,
+                                            start->filter)) < 0) {
         /* no_new_privs is already set (the launcher set it), so an unprivileged load is allowed. */
         report_setup_error(SBX_STAGE_SECCOMP, r, "seccomp(SECCOMP_SET_MODE_FILTER)");
     } else {
+        /* The listener (close-on-exec) lands in the fd table this spawn shares with init. */
+        if (start->with_listener) start->listener = r;
         /* From here on the filter applies: execve and, on failure, write and exit must be allowed by it
            (every built-in policy allows them). */
         /* Every disposition is already the default: the launcher reset them before exec'ing init, and
@@ -237,10 +248,53 @@ static unsigned char payload_stack[64 * 1024] __attribute__((aligned(16)));
  * would then take in both processes. The child has its own stack and fd table (no CLONE_FILES), and
  * touches no state of init's but those argv slots. Returns the payload's pid or -errno.
  */
-static long spawn_payload(char **init_argv, char **envp, const struct sock_fprog *filter)
+static long spawn_payload(char **init_argv, char **envp, const struct sock_fprog *filter, int with_listener,
+                          long *listener)
 {
-    struct payload_start start = { .init_argv = init_argv, .envp = envp, .filter = filter };
-    return raw_clone_run(CLONE_VM | CLONE_VFORK | SIGCHLD, payload_stack + sizeof payload_stack, run_payload, &start);
+    struct payload_start start = { .init_argv = init_argv, .envp = envp, .filter = filter,
+                                   .with_listener = with_listener, .listener = -1 };
+    /* With a listener, the spawn shares init's fd table (CLONE_FILES) until its exec, so that the listener it
+       creates is init's to send; the exec then gives the payload its own table, without the listener. */
+    unsigned long flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (with_listener ? CLONE_FILES : 0);
+    long pid = raw_clone_run(flags, payload_stack + sizeof payload_stack, run_payload, &start);
+    *listener = *(volatile long *)&start.listener; /* written by the spawn, in this memory */
+    return pid;
+}
+
+/* The kernel's struct user_msghdr and a control buffer for one fd (SCM_RIGHTS), as sendmsg takes them. */
+struct message_header {
+    void *name;
+    int name_length;
+    struct iovec *iov;
+    size_t iov_length;
+    void *control;
+    size_t control_length;
+    unsigned int flags;
+};
+struct control_one_fd {
+    size_t length;  /* struct cmsghdr */
+    int level;
+    int type;
+    int fd;
+    int padding;    /* CMSG_SPACE(sizeof(int)) on 64-bit */
+};
+
+/* Sends the seccomp listener to the host's supervisor and closes both; failures leave the supervisor
+   without a listener, which it sees as EOF on its socket, and the payload's notified calls then fail. */
+static void send_listener(long listener)
+{
+    if (listener >= 0) {
+        char byte = 'L';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct control_one_fd control = { .length = 20, .level = 1 /* SOL_SOCKET */, .type = 1 /* SCM_RIGHTS */,
+                                          .fd = (int)listener, .padding = 0 };
+        struct message_header header = { .name = 0, .name_length = 0, .iov = &iov, .iov_length = 1,
+                                         .control = &control, .control_length = sizeof control, .flags = 0 };
+        long r;
+        do r = RAW3(SYS_sendmsg, SBX_INIT_NOTIFY_FD, &header, 0); while (r == -EINTR);
+        (void)RAW1(SYS_close, listener);
+    }
+    (void)RAW1(SYS_close, SBX_INIT_NOTIFY_FD);
 }
 
 /* A struct rusage time (its type's name depends on the kernel headers' age) in microseconds. */
@@ -310,13 +364,19 @@ int freestanding_main(int argc, char **argv, char **envp)
         return 127;
     }
 
-    long payload = spawn_payload(argv, envp, filter);
+    /* A supervisor's socket at fd 6: the payload must not inherit it. */
+    int with_listener = 0;
+    if (filter && RAW3(SYS_fcntl, SBX_INIT_NOTIFY_FD, F_SETFD, FD_CLOEXEC) == 0) with_listener = 1;
+
+    long listener = -1;
+    long payload = spawn_payload(argv, envp, filter, with_listener, &listener);
     if (payload < 0) {
         report_setup_error(SBX_STAGE_INIT, payload, "fork");
         return 127;
     }
     /* Linux releases the fd even when close reports an error, so there is nothing to check. */
     (void)RAW1(SYS_close, SBX_INIT_ERROR_FD);
+    if (with_listener) send_listener(listener);
 
     int payload_status = supervise(payload);
 

@@ -406,14 +406,14 @@ static void child_drop_privileges(const struct child_context *c, int ids_switche
     }
 }
 
-/* Places stdio at 0..2, the error pipe at 3, the report pipe at 4 and the seccomp program (if any) at 5;
-   everything else closes on exec. */
+/* Places stdio at 0..2, the error pipe at 3, the report pipe at 4, the seccomp program (if any) at 5 and
+   the supervisor's socket (if any) at 6; everything else closes on exec. */
 static int child_arrange_fds(struct child_context *c, int *init_fd)
 {
     const struct sbx_plan *p = c->plan;
-    int wanted[6] = { p->stdin_fd, p->stdout_fd, p->stderr_fd, c->error_fd, p->report_fd, p->seccomp_fd };
-    int count = p->seccomp_fd >= 0 ? 6 : 5;
-    long high[6], r;
+    int wanted[7] = { p->stdin_fd, p->stdout_fd, p->stderr_fd, c->error_fd, p->report_fd, p->seccomp_fd, p->notify_fd };
+    int count = p->notify_fd >= 0 ? 7 : p->seccomp_fd >= 0 ? 6 : 5;
+    long high[7], r;
 
     for (int i = 0; i < count; i++) {
         if (wanted[i] < 0) {
@@ -534,6 +534,8 @@ static int plan_is_valid(const struct sbx_plan *p)
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
     /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
+    /* A supervisor needs a filter to listen to. */
+    if (p->notify_fd >= 0 && p->seccomp_fd < 0) return 0;
     return 1;
 }
 

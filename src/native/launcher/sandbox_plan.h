@@ -28,6 +28,7 @@
 #define SBX_INIT_ERROR_FD 3   /* setup errors (exec of the payload) go here; EOF means the payload runs */
 #define SBX_INIT_REPORT_FD 4  /* the payload's wait status and rusage, written once by init */
 #define SBX_INIT_SECCOMP_FD 5 /* the seccomp program (struct sock_filter[]) to load before exec; absent = none */
+#define SBX_INIT_NOTIFY_FD 6  /* where init sends the seccomp listener fd (user notification); absent = none */
 #define SBX_MAX_SECCOMP_INSTRUCTIONS 4096u
 
 /* sbx_plan.flags */
@@ -144,6 +145,9 @@ struct sbx_plan {
                                 /* the sandbox enters instead of creating one; -1 = none */
     int32_t seccomp_fd;         /* a sealed memfd holding the seccomp program (struct sock_filter[]), which */
                                 /* init receives as fd 5 and loads in the payload's process; -1 = none */
+    int32_t notify_fd;          /* a unix socket to the host's seccomp supervisor, init's fd 6: the filter is */
+                                /* loaded with a listener, which init sends there (SCM_RIGHTS); -1 = none */
+    uint32_t reserved;
 };
 
 struct sbx_mount_op {

@@ -62,7 +62,7 @@ internal static class PlanGenerators
     public static readonly Gen<LaunchPlan> Plan =
         from flags in AnyUInt32
         from cloneFlags in AnyUInt64
-        from fds in Gen.ArrayOf(AnyInt32, 7)
+        from fds in Gen.ArrayOf(AnyInt32, 8)
         from ids in Gen.ArrayOf(AnyUInt32, 3)
         from strings in Gen.ArrayOf(NullableText, 6)
         from arguments in Gen.NonEmptyListOf(Text)
@@ -83,6 +83,7 @@ internal static class PlanGenerators
             InitFd = fds[4],
             NetworkNamespaceFd = fds[5],
             SeccompFd = fds[6],
+            SeccompNotifyFd = fds[7],
             Uid = ids[0],
             Gid = ids[1],
             SetupTimeoutMs = ids[2],

@@ -63,7 +63,7 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
     };
 
     /// <summary>#defines shared by the launcher and sandbox-init only: the host never sees them.</summary>
-    private static readonly HashSet<string> NativeOnlyDefines = new(StringComparer.Ordinal) { "SBX_INIT_ERROR_FD", "SBX_INIT_REPORT_FD", "SBX_INIT_SECCOMP_FD" };
+    private static readonly HashSet<string> NativeOnlyDefines = new(StringComparer.Ordinal) { "SBX_INIT_ERROR_FD", "SBX_INIT_REPORT_FD", "SBX_INIT_SECCOMP_FD", "SBX_INIT_NOTIFY_FD" };
 
     public static TheoryData<string> StructNames => [.. Mirrors.Keys];
 
