@@ -41,6 +41,12 @@ internal static class RunCommand
                 "outcome outputLimitExceeded). stdin stays the terminal's own.",
         };
         var rlimitFallback = new Option<bool>("--rlimit-fallback") { Description = "Where cgroups are unavailable, enforce memory and CPU time with rlimits instead of failing." };
+        var seccomp = new Option<string?>("--seccomp")
+        {
+            Description = "The seccomp policy: default (the default: refuses mount, ptrace, bpf, namespaces, kernel modules and " +
+                "the like), judge (also no sockets and no new processes; threads work), unconfined (no filter), or the path of " +
+                "a Docker seccomp profile (JSON). A program the filter kills exits 159 (128 + SIGSYS), outcome seccompViolation.",
+        };
         var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
 
@@ -48,10 +54,11 @@ internal static class RunCommand
             "Run a command in a sandbox on the default root file system, with the terminal's stdio (or, with --output-limit, " +
             "stdout and stderr passed through and counted). Exits with the command's status; 128+N when a signal N ended it, " +
             "so 137 (SIGKILL) when a limit killed the sandbox (wall time, CPU time, memory, output); 2 for bad options, " +
-            "125 when the sandbox could not be set up, 126/127 when the command could not be executed/found.")
+            "159 (SIGSYS) when the seccomp filter killed it, 125 when the sandbox could not be set up, 126/127 when the command " +
+            "could not be executed/found.")
         {
             hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
-            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, resultJson, command,
+            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, seccomp, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
@@ -135,6 +142,19 @@ internal static class RunCommand
                 else problems.Add($"--file-size '{fs}' is not a size (e.g. 10m).");
             }
             if (parse.GetValue(rlimitFallback)) spec = spec.WithRlimitFallback();
+            string seccompName = SeccompOption.DefaultName;
+            if (parse.GetValue(seccomp) is { } sc)
+            {
+                if (SeccompOption.TryResolve(sc, out var policy, out var name, out var seccompProblems))
+                {
+                    spec = spec.WithSeccomp(policy);
+                    seccompName = name;
+                }
+                else
+                {
+                    problems.AddRange(seccompProblems);
+                }
+            }
             if (parse.GetValue(shareNet)) spec = spec.WithSharedNetwork();
             if (parse.GetValue(writableRoot)) spec = spec.WithWritableRoot();
             if (parse.GetValue(user) is { } u)
@@ -156,7 +176,7 @@ internal static class RunCommand
             {
                 var result = await SandboxRunner.Shared.RunAsync(spec, cancellationToken);
                 if (parse.GetValue(resultJson) is { } path)
-                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(ResultJson.From(result), ResultJson.Options), CancellationToken.None);
+                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(ResultJson.From(result, seccompName), ResultJson.Options), CancellationToken.None);
                 if (result.Outcome == SandboxOutcome.TimedOut)
                     Console.Error.WriteLine($"sandbox: wall-time limit of {spec.WallTimeLimit} exceeded; the sandbox was killed.");
                 else if (result.Outcome == SandboxOutcome.CpuTimeLimitExceeded)
@@ -166,6 +186,8 @@ internal static class RunCommand
                 else if (result.Outcome == SandboxOutcome.OutputLimitExceeded)
                     Console.Error.WriteLine($"sandbox: output limit of {spec.OutputLimitBytes} bytes exceeded on " +
                         $"{(result.StandardOutput.TotalBytes > spec.OutputLimitBytes ? "stdout" : "stderr")}; the sandbox was killed.");
+                else if (result.Outcome == SandboxOutcome.SeccompViolation)
+                    Console.Error.WriteLine($"sandbox: {SeccompOption.DescribeViolation(seccompName, result.SeccompViolation)}");
                 return result.ShellExitCode;
             }
             catch (SandboxValidationException e)

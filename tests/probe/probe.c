@@ -3,7 +3,8 @@
  *
  *   probe hostname            hostname=NAME
  *   probe ids                 uid= gid= euid= egid= groups=G1,G2,...
- *   probe status              CapEff= CapPrm= CapInh= CapBnd= CapAmb= NoNewPrivs= (from /proc/self/status)
+ *   probe status              CapEff= CapPrm= CapInh= CapBnd= CapAmb= NoNewPrivs= Seccomp= Seccomp_filters= (from
+ *                             /proc/self/status; Seccomp is 0 without a filter, 2 with one)
  *   probe pid                 pid= ppid=
  *   probe session             sid= pgid= (of this process)
  *   probe signals             SigBlk= SigIgn= SigCgt= (from /proc/self/status: blocked, ignored, caught)
@@ -57,6 +58,41 @@
  *                             errno's name of a TCP round trip over 127.0.0.1; "lo-down=" the errno's name of an
  *                             attempt to take lo down (or "ok")
  *
+ *   probe syscall NAME...     makes each named system call (raw syscall(2)) with arguments chosen so that a seccomp
+ *                             refusal and the kernel's own answer differ, and prints "NAME=ok" or "NAME=ERRNONAME"
+ *                             (e.g. "mount=EPERM") a line. What an unfiltered call returns in an unprivileged sandbox:
+ *                               mount            EFAULT (the file-system type is an invalid pointer, checked first)
+ *                               umount2          EINVAL (unknown flags, checked before anything else)
+ *                               ptrace           ESRCH (PTRACE_ATTACH to a pid that does not exist)
+ *                               keyctl           EOPNOTSUPP (an operation that does not exist)
+ *                               bpf              EINVAL (a command that does not exist, no attributes)
+ *                               unshare-user     ok (unshare(CLONE_NEWUSER): the probe then runs in the new namespace)
+ *                               clone-newuser    ok (clone(CLONE_NEWUSER | SIGCHLD): the child exits at once, is reaped)
+ *                               setns            EBADF (fd -1)
+ *                               clone3           EINVAL (no clone_args, size 0)
+ *                               socket-vsock     socket(AF_VSOCK, SOCK_STREAM): ok where vsock exists, else EAFNOSUPPORT
+ *                               socket-alg       socket(AF_ALG, SOCK_SEQPACKET): ok where the crypto API is, else
+ *                                                EAFNOSUPPORT
+ *                               socket-unix      ok (socket(AF_UNIX, SOCK_STREAM))
+ *                               socket-inet      ok (socket(AF_INET, SOCK_STREAM))
+ *                               personality      ok (READ_IMPLIES_EXEC, a persona Docker's list does not allow; the
+ *                                                old one is restored)
+ *                               reboot           EPERM without CAP_SYS_BOOT, else EINVAL: the magic numbers are invalid,
+ *                                                so even an allowed, privileged call never reboots
+ *                               init_module      EPERM without CAP_SYS_MODULE (NULL image, length 0), else EFAULT;
+ *                                                ENOSYS on a kernel built without modules
+ *                               kexec_load       EPERM without CAP_SYS_BOOT (no segments, invalid flags), else EINVAL;
+ *                                                ENOSYS on a kernel built without kexec
+ *                               open_by_handle_at  EPERM without CAP_DAC_READ_SEARCH, else EFAULT (fd -1, NULL handle)
+ *                               fork             ok (glibc's fork, i.e. clone(SIGCHLD); the child exits at once)
+ *                               read, write      ok (one byte through a pipe)
+ *                               mmap             ok (one anonymous page, unmapped again)
+ *                               futex            ok (FUTEX_WAKE on a private word: wakes nobody)
+ *                             an unknown NAME is a usage error
+ *   probe threads N           starts N threads that each do a fixed amount of work, joins them, prints "threads=N";
+ *                             if one cannot be started prints "threads=ERRNONAME" and exits 1
+ *   probe getppid             "getppid=N": the parent's pid, from the getppid system call
+ *
  * Every line goes to standard output; usage errors go to standard error with exit status 64.
  * The probe is linked statically so that it runs on any sandbox root.
  */
@@ -71,6 +107,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -165,7 +203,8 @@ static int print_status_fields(const char *const *fields)
 
 static int cmd_status(void)
 {
-    static const char *const fields[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", NULL };
+    static const char *const fields[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:",
+                                          "Seccomp_filters:", NULL };
     return print_status_fields(fields);
 }
 
@@ -623,13 +662,159 @@ static int cmd_write_direct(const char *path, long mib)
     return 0;
 }
 
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#define READ_IMPLIES_EXEC_PERSONA 0x0400000
+
+/* A raw system call's result as 0 (success) or its errno. */
+static int outcome(long rc)
+{
+    return rc < 0 ? errno : 0;
+}
+
+static int try_socket(int family, int type)
+{
+    int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno;
+    close(fd);
+    return 0;
+}
+
+static int try_read_write(int reading)
+{
+    int fds[2];
+    char byte = 'r';
+    if (pipe2(fds, O_CLOEXEC) < 0) return errno;
+    int err = 0;
+    if (reading) {
+        if (write(fds[1], &byte, 1) != 1) err = errno ? errno : EIO;
+        else if (syscall(SYS_read, fds[0], &byte, 1) != 1) err = errno ? errno : EIO;
+    } else if (syscall(SYS_write, fds[1], &byte, 1) != 1) {
+        err = errno ? errno : EIO;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    return err;
+}
+
+static int try_mmap(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    long p = syscall(SYS_mmap, NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == -1) return errno;
+    munmap((void *)p, (size_t)page);
+    return 0;
+}
+
+static int try_personality(void)
+{
+    long old = syscall(SYS_personality, 0xffffffffUL);
+    long rc = syscall(SYS_personality, (unsigned long)READ_IMPLIES_EXEC_PERSONA);
+    if (rc < 0) return errno;
+    if (old >= 0) syscall(SYS_personality, (unsigned long)old);
+    return 0;
+}
+
+/* fork (glibc: clone(SIGCHLD)) or a raw clone with FLAGS; the child exits at once and is reaped. */
+static int try_fork(unsigned long flags)
+{
+    fflush(stdout);
+    long child = flags ? syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0) : (long)fork();
+    if (child < 0) return errno;
+    if (child == 0) _exit(0);
+    waitpid((pid_t)child, NULL, 0);
+    return 0;
+}
+
+/* 0 or the errno of NAME's call; -1 for a name the probe does not know. */
+static int try_syscall(const char *name)
+{
+    static int word;
+    if (!strcmp(name, "mount")) return outcome(syscall(SYS_mount, "none", "/tmp", (const char *)1, 0UL, NULL));
+    if (!strcmp(name, "umount2")) return outcome(syscall(SYS_umount2, "/", ~0));
+    if (!strcmp(name, "ptrace")) return outcome(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 0x3fffffff, NULL, NULL));
+    if (!strcmp(name, "keyctl")) return outcome(syscall(SYS_keyctl, 0x7fffffff, 0, 0, 0, 0));
+    if (!strcmp(name, "bpf")) return outcome(syscall(SYS_bpf, 0x7fffffff, NULL, 0));
+    if (!strcmp(name, "unshare-user")) return outcome(syscall(SYS_unshare, CLONE_NEWUSER));
+    if (!strcmp(name, "clone-newuser")) return try_fork(CLONE_NEWUSER);
+    if (!strcmp(name, "setns")) return outcome(syscall(SYS_setns, -1, 0));
+    if (!strcmp(name, "clone3")) return outcome(syscall(SYS_clone3, NULL, 0));
+    if (!strcmp(name, "socket-vsock")) return try_socket(AF_VSOCK, SOCK_STREAM);
+    if (!strcmp(name, "socket-alg")) return try_socket(AF_ALG, SOCK_SEQPACKET);
+    if (!strcmp(name, "socket-unix")) return try_socket(AF_UNIX, SOCK_STREAM);
+    if (!strcmp(name, "socket-inet")) return try_socket(AF_INET, SOCK_STREAM);
+    if (!strcmp(name, "personality")) return try_personality();
+    if (!strcmp(name, "reboot")) return outcome(syscall(SYS_reboot, 0x12345678, 0x12345678, 0x01234567, NULL));
+    if (!strcmp(name, "init_module")) return outcome(syscall(SYS_init_module, NULL, 0UL, ""));
+    if (!strcmp(name, "kexec_load")) return outcome(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0xdead0000UL));
+    if (!strcmp(name, "open_by_handle_at")) return outcome(syscall(SYS_open_by_handle_at, -1, NULL, O_RDONLY));
+    if (!strcmp(name, "fork")) return try_fork(0);
+    if (!strcmp(name, "read")) return try_read_write(1);
+    if (!strcmp(name, "write")) return try_read_write(0);
+    if (!strcmp(name, "mmap")) return try_mmap();
+    if (!strcmp(name, "futex")) return outcome(syscall(SYS_futex, &word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0));
+    return -1;
+}
+
+static int cmd_syscall(int count, char **names)
+{
+    for (int i = 0; i < count; i++) {
+        errno = 0;
+        int err = try_syscall(names[i]);
+        if (err < 0) {
+            fprintf(stderr, "probe: unknown system call test '%s'\n", names[i]);
+            return USAGE_ERROR;
+        }
+        printf("%s=%s\n", names[i], err ? errno_name(err) : "ok");
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static void *burn_a_while(void *unused)
+{
+    (void)unused;
+    burn(1000000);
+    return NULL;
+}
+
+static int cmd_threads(int count)
+{
+    pthread_t threads[256];
+    if (count < 1 || count > 256) {
+        fputs("probe: threads N takes 1..256\n", stderr);
+        return USAGE_ERROR;
+    }
+    int started = 0, error = 0;
+    for (; started < count; started++)
+        if ((error = pthread_create(&threads[started], NULL, burn_a_while, NULL)) != 0) break;
+    for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    if (error) {
+        printf("threads=%s\n", errno_name(error));
+        return 1;
+    }
+    printf("threads=%d\n", count);
+    return 0;
+}
+
+static int cmd_getppid(void)
+{
+    printf("getppid=%ld\n", syscall(SYS_getppid));
+    return 0;
+}
+
 static int usage(void)
 {
     fputs("usage: probe hostname | ids | status | signals | pid | session | pids | netdevs | fds | env | write PATH\n"
           "             | exists PATH | exit N | kill-self SIG | catch-signals | orphan | fork-sleepers N [MARKER...]\n"
           "             | leave-sleepers N CODE [MARKER...] | sleep SECONDS | spew BYTES\n"
           "             | echo | mountinfo | hog MIB | touch MIB | spin SECONDS | spin-threads N | forkbomb\n"
-          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | cpus | write-direct PATH MIB | network\n",
+          "             | cpu-burn MS | write-bytes PATH N [ignore-xfsz] | cpus | write-direct PATH MIB | network\n"
+          "             | syscall NAME... | threads N | getppid\n",
           stderr);
     return USAGE_ERROR;
 }
@@ -656,7 +841,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "mountinfo")) return copy_file("/proc/self/mountinfo");
     if (!strcmp(cmd, "forkbomb")) return cmd_forkbomb();
     if (!strcmp(cmd, "cpus")) return cmd_cpus();
+    if (!strcmp(cmd, "getppid")) return cmd_getppid();
     if (!arg) return usage();
+    if (!strcmp(cmd, "syscall")) return cmd_syscall(argc - 2, argv + 2);
+    if (!strcmp(cmd, "threads")) return cmd_threads(atoi(arg));
     if (!strcmp(cmd, "write")) return cmd_write(arg);
     if (!strcmp(cmd, "exists")) return cmd_exists(arg);
     if (!strcmp(cmd, "exit")) return atoi(arg);

@@ -8,7 +8,8 @@ namespace Sandbox.Seccomp;
 /// </summary>
 /// <param name="MonotonicMicroseconds">When it was logged (the kernel's clock since boot, in µs).</param>
 /// <param name="Pid">The process, as the host's PID namespace numbers it.</param>
-/// <param name="Command">Its comm (up to 15 characters).</param>
+/// <param name="Command">Its comm (up to 15 characters). The kernel quotes a plain one (<c>comm="sk"</c>) and writes one
+/// with spaces, quotes or control characters in hex, unquoted (<c>comm=6120622063</c>); both come back as the text.</param>
 /// <param name="Signal">The signal the action sent (31 = SIGSYS for a kill; 0 for a logged-only action).</param>
 /// <param name="Architecture">The AUDIT_ARCH_* value of the call.</param>
 /// <param name="Syscall">The system call's number.</param>
@@ -40,19 +41,34 @@ internal sealed record SeccompAuditRecord(long MonotonicMicroseconds, int Pid, s
         if (!message.Contains(AuditSeccompType, StringComparison.Ordinal)) return null;
 
         var fields = Fields(message);
-        if (!fields.TryGetValue("pid", out var pid) || !int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int pidValue)) return null;
-        if (!fields.TryGetValue("sig", out var sig) || !int.TryParse(sig, NumberStyles.None, CultureInfo.InvariantCulture, out int sigValue)) return null;
-        if (!fields.TryGetValue("arch", out var arch) || !uint.TryParse(arch, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint archValue)) return null;
-        if (!fields.TryGetValue("syscall", out var syscall) || !int.TryParse(syscall, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int syscallValue)) return null;
-        if (!fields.TryGetValue("code", out var code) || !code.StartsWith("0x", StringComparison.Ordinal)
-            || !uint.TryParse(code.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint codeValue)) return null;
-        return new SeccompAuditRecord(micros, pidValue, fields.GetValueOrDefault("comm") ?? "", sigValue, archValue, syscallValue, codeValue);
+        if (!Number(fields, "pid", NumberStyles.None, out int pidValue)) return null;
+        if (!Number(fields, "sig", NumberStyles.None, out int sigValue)) return null;
+        if (!fields.TryGetValue("arch", out var arch) || !uint.TryParse(arch.Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint archValue)) return null;
+        if (!Number(fields, "syscall", NumberStyles.AllowLeadingSign, out int syscallValue)) return null;
+        if (!fields.TryGetValue("code", out var code) || !code.Value.StartsWith("0x", StringComparison.Ordinal)
+            || !uint.TryParse(code.Value.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint codeValue)) return null;
+        string command = fields.TryGetValue("comm", out var comm) ? comm.Quoted ? comm.Value : FromHex(comm.Value) : "";
+        return new SeccompAuditRecord(micros, pidValue, command, sigValue, archValue, syscallValue, codeValue);
     }
 
-    /// <summary>key=value fields; a value in double quotes may hold spaces.</summary>
-    private static Dictionary<string, string> Fields(string message)
+    private static bool Number(Dictionary<string, (string Value, bool Quoted)> fields, string key, NumberStyles styles, out int value)
     {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        value = 0;
+        return fields.TryGetValue(key, out var field) && int.TryParse(field.Value, styles, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>An untrusted string the kernel wrote in hex (two digits a byte); the text itself if it is not hex.</summary>
+    private static string FromHex(string value)
+    {
+        if (value.Length == 0 || value.Length % 2 != 0 || !value.All(char.IsAsciiHexDigit))
+            return value;
+        return System.Text.Encoding.UTF8.GetString(Convert.FromHexString(value));
+    }
+
+    /// <summary>key=value fields, and whether each value was in double quotes (then it may hold spaces).</summary>
+    private static Dictionary<string, (string Value, bool Quoted)> Fields(string message)
+    {
+        var fields = new Dictionary<string, (string Value, bool Quoted)>(StringComparer.Ordinal);
         int i = 0;
         while (i < message.Length)
         {
@@ -66,7 +82,8 @@ internal sealed record SeccompAuditRecord(long MonotonicMicroseconds, int Pid, s
             string key = message[keyStart..i];
             i++;
             string value;
-            if (i < message.Length && message[i] == '"')
+            bool quoted = i < message.Length && message[i] == '"';
+            if (quoted)
             {
                 int close = message.IndexOf('"', i + 1);
                 if (close < 0) close = message.Length;
@@ -80,7 +97,7 @@ internal sealed record SeccompAuditRecord(long MonotonicMicroseconds, int Pid, s
                 value = message[i..end];
                 i = end;
             }
-            fields.TryAdd(key, value);
+            fields.TryAdd(key, (value, quoted));
         }
         return fields;
     }
