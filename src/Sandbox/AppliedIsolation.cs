@@ -34,6 +34,7 @@ public sealed record AppliedIsolation(
     ImmutableArray<string> Mounts)
 {
     /// <summary>The seccomp policy the program ran under, or null when it ran without a filter (<see cref="Seccomp.SeccompPolicy.Unconfined"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public Seccomp.SeccompPolicy? Seccomp { get; init; }
 
     /// <summary>How many BPF instructions the loaded filter had (0 without a filter).</summary>

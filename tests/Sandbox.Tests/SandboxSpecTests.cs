@@ -41,6 +41,7 @@ public sealed class SandboxSpecTests
         { "WithOutputForwarding", s => s.WithOutputForwarding(Stream.Null, Stream.Null), s => s.StandardOutputForwarding is null && s.StandardErrorForwarding is null },
         { "WithInheritedStandardInput", s => s.WithInheritedStandardInput(), s => s.InheritStandardInput },
         { "WithSeccomp", s => s.WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Judge), s => s.Seccomp },
+        { "WithSeccompSupervisor", s => s.WithSeccompSupervisor((_, _) => ValueTask.FromResult(global::Sandbox.Seccomp.SeccompNotificationResponse.Continue)), s => s.SeccompSupervisor is null },
     };
 
     [Theory]
