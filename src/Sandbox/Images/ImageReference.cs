@@ -125,9 +125,12 @@ public sealed partial record ImageReference(string Registry, string Repository, 
     {
         get
         {
-            string name = Registry == DockerHub
-                ? Repository.StartsWith("library/", StringComparison.Ordinal) && Repository.IndexOf('/', 8) < 0 ? Repository[8..] : Repository
-                : Name;
+            // Docker Hub is left out unless the first component would then read as a registry (x.y/app).
+            string first = Repository[..(Repository.IndexOf('/') is var i and >= 0 ? i : Repository.Length)];
+            bool readsAsRegistry = first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost";
+            string name = Registry != DockerHub || readsAsRegistry ? Name
+                : Repository.StartsWith("library/", StringComparison.Ordinal) && Repository.IndexOf('/', 8) < 0 ? Repository[8..]
+                : Repository;
             return name + Suffix;
         }
     }

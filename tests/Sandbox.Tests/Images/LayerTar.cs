@@ -7,9 +7,13 @@ using Sandbox.Images.Oci;
 namespace Sandbox.Tests.Images;
 
 /// <summary>Builds layer tars entry by entry, as hostile or as ordinary as a test needs.</summary>
-internal sealed class LayerTar
+public sealed class LayerTar
 {
     private readonly List<Action<TarWriter>> _entries = [];
+    private readonly List<string> _names = [];
+
+    /// <summary>The entries' names, in order.</summary>
+    public IReadOnlyList<string> Names => _names;
 
     public static readonly DateTimeOffset Epoch = new(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
@@ -50,6 +54,7 @@ internal sealed class LayerTar
     public LayerTar Add(Func<TarEntry> entry)
     {
         _entries.Add(w => w.WriteEntry(entry()));
+        _names.Add(entry().Name);
         return this;
     }
 
@@ -57,7 +62,11 @@ internal sealed class LayerTar
     public LayerTar Reordered(IReadOnlyList<int> order)
     {
         var copy = new LayerTar();
-        foreach (int i in order) copy._entries.Add(_entries[i]);
+        foreach (int i in order)
+        {
+            copy._entries.Add(_entries[i]);
+            copy._names.Add(_names[i]);
+        }
         return copy;
     }
 
@@ -67,6 +76,8 @@ internal sealed class LayerTar
         var copy = new LayerTar();
         copy._entries.AddRange(_entries);
         copy._entries.AddRange(other._entries);
+        copy._names.AddRange(_names);
+        copy._names.AddRange(other._names);
         return copy;
     }
 

@@ -6,7 +6,7 @@ using Sandbox.Images.Oci;
 namespace Sandbox.Tests.Images;
 
 /// <summary>Writes an OCI image layout directory from layer blobs: blobs, manifest, config, index.json, oci-layout.</summary>
-internal static class OciLayoutWriter
+public static class OciLayoutWriter
 {
     public sealed record Layer(byte[] Blob, LayerBlob Facts, string? MediaType = null, long? DeclaredSize = null, Digest? DeclaredDigest = null, Digest? DeclaredDiffId = null);
 

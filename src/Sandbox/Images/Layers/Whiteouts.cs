@@ -20,7 +20,9 @@ public static class Whiteouts
         if (baseName == OpaqueMarker) return WhiteoutKind.Opaque;
         if (baseName.StartsWith(MetadataPrefix, StringComparison.Ordinal)) return WhiteoutKind.Metadata;
         target = baseName[Prefix.Length..];
-        return target is "" or "." or ".." ? WhiteoutKind.Invalid : WhiteoutKind.Whiteout;
+        if (target is not ("" or "." or "..")) return WhiteoutKind.Whiteout;
+        target = "";
+        return WhiteoutKind.Invalid;
     }
 }
 
