@@ -6,7 +6,7 @@ namespace Sandbox.Images.Oci;
 /// A content digest, <c>algorithm:encoded</c> (OCI image spec, descriptor.md): sha256 (64 lowercase hex
 /// digits) or sha512 (128). Blobs, layers and images are addressed by it.
 /// </summary>
-public readonly record struct Digest
+public readonly record struct Digest : IComparable<Digest>
 {
     private Digest(string algorithm, string encoded)
     {
@@ -69,6 +69,9 @@ public readonly record struct Digest
 
     /// <summary>A fresh incremental hash for this digest's algorithm.</summary>
     public IncrementalHash CreateHash() => IncrementalHash.CreateHash(Algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
+
+    /// <summary>Orders by algorithm, then hex digits (ordinal).</summary>
+    public int CompareTo(Digest other) => string.CompareOrdinal(ToString(), other.ToString());
 
     /// <inheritdoc/>
     public override string ToString() => Algorithm is null ? "" : $"{Algorithm}:{Encoded}";
