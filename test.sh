@@ -20,7 +20,7 @@ compgen -G "/usr/lib/*-linux-gnu/libc.a" >/dev/null || missing+=(libc6-dev)   # 
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)                   # rootless tests
 command -v umoci >/dev/null 2>&1 || missing+=(umoci)                          # image tests: build an OCI layout
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)                        # image tests: a docker-save archive
-[[ -x /bin/busybox ]] || missing+=(busybox-static)                            # image tests: the image's content
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)           # image tests: a static busybox for the image
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root." >&2

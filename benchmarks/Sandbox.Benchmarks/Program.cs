@@ -11,6 +11,7 @@ namespace Sandbox.Benchmarks;
 /// minimal heap again; writes benchmarks/results/side-by-side.md and .csv.</item>
 /// <item><c>launch-breakdown [--runs N] [--no-variants]</c>: where the time of one Sandbox run goes, and what each namespace costs.</item>
 /// <item><c>spawn-probe</c>: one Process.Start and one Sandbox run, to trace how each spawns.</item>
+/// <item><c>layers [--runs N]</c>: <c>tar -xzf</c> against the layer applier on the same gzip layer, interleaved.</item>
 /// <item>anything else: the BenchmarkDotNet suite (e.g. <c>--filter '*'</c>, <c>--list flat</c>).</item>
 /// </list>
 /// </summary>
@@ -34,6 +35,8 @@ public static class Program
             (await SandboxSpec.Command(PeerCommands.Payload).RunAsync().ConfigureAwait(false)).EnsureSuccess();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "layers")
+            return LayerSideBySide.Run(args.AsSpan(1));
         if (args.Length > 0 && args[0] == "launch-breakdown")
             return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
 

@@ -85,14 +85,20 @@ internal sealed unsafe class ConfinedDirectory : IDisposable
             return (int)_root.DangerousGetHandle();
         if (_parents.TryGetValue(relative, out var cached))
             return (int)cached.DangerousGetHandle();
+        var handle = OpenConfined(relative);
+        if (_parents.Count >= MaxCachedParents) ClearCache();
+        _parents[relative] = handle;
+        return (int)handle.DangerousGetHandle();
+    }
+
+    private SafeFileHandle OpenConfined(string relative)
+    {
         int fd;
         fixed (byte* p = Utf8(relative))
             fd = Openat2((int)_root.DangerousGetHandle(), p, (ulong)(OPath | ODirectory | OCloexec), 0, Confined);
         if (fd < 0)
             throw new FileSystemCallException("openat2", relative, Marshal.GetLastPInvokeError());
-        if (_parents.Count >= MaxCachedParents) ClearCache();
-        _parents[relative] = new SafeFileHandle(fd, ownsHandle: true);
-        return fd;
+        return new SafeFileHandle(fd, ownsHandle: true);
     }
 
     /// <summary>statx of <paramref name="relative"/> without following a final symlink; null if it does not exist.</summary>
@@ -190,10 +196,13 @@ internal sealed unsafe class ConfinedDirectory : IDisposable
     {
         var (parent, name) = Split(relative);
         var (existingParent, existingName) = Split(existing);
+        // The existing file's directory is opened on its own: taking two descriptors from the cache could evict the first.
+        using var source = existingParent.Length == 0 ? null : OpenConfined(existingParent);
+        int sourceFd = source is null ? (int)_root.DangerousGetHandle() : (int)source.DangerousGetHandle();
         int r;
         fixed (byte* o = Utf8(existingName))
         fixed (byte* p = Utf8(name))
-            r = Linkat(Directory(existingParent), o, Directory(parent), p, 0);
+            r = Linkat(sourceFd, o, Directory(parent), p, 0);
         if (r != 0)
             throw new FileSystemCallException("linkat", relative, Marshal.GetLastPInvokeError());
     }

@@ -198,6 +198,20 @@ public sealed class LayerApplierTests
     }
 
     [Fact]
+    public void Hard_links_across_more_directories_than_the_descriptor_cache_holds_are_made()
+    {
+        using var scratch = new ScratchDirectory();
+        var tar = new LayerTar();
+        for (int i = 0; i < 300; i++) tar.Directory($"d{i}/").File($"d{i}/f", $"{i}");
+        for (int i = 0; i < 300; i++) tar.HardLink($"d{(i * 7) % 300}/link{i}", $"d{i}/f");
+
+        Apply(tar, scratch.Path);
+
+        for (int i = 0; i < 300; i += 37)
+            Assert.Equal($"{i}", File.ReadAllText(scratch.Combine($"d{(i * 7) % 300}", $"link{i}")));
+    }
+
+    [Fact]
     public void The_same_entries_always_make_the_same_tar()
     {
         var tar = new LayerTar().File("f", "x").Directory("d/");

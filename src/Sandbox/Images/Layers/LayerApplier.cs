@@ -67,7 +67,9 @@ public static class LayerApplier
                 using (var decompressed = Decompress(compressed, layer.Compression))
                 {
                     tar = new HashingReadStream(decompressed, tarHash, _limits.MaxStreamBytes);
-                    using var reader = new TarReader(tar, leaveOpen: true);
+                    // Decompressing and hashing run on a read-ahead thread beside the writing of files.
+                    using var ahead = new ReadAheadStream(tar, afterEnd: compressed.Drain);
+                    using var reader = new TarReader(ahead, leaveOpen: true);
                     byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
                     try
                     {
@@ -86,9 +88,8 @@ public static class LayerApplier
                         ArrayPool<byte>.Shared.Return(buffer);
                     }
                     _entry = null;
-                    tar.Drain();
+                    ahead.Drain(); // the rest of the tar (padding counts in the diff id), then the rest of the blob
                 }
-                compressed.Drain();
             }
             catch (LayerException)
             {
