@@ -22,17 +22,19 @@ public abstract class ImageSource : IDisposable
     public abstract Stream OpenBlob(Descriptor descriptor);
 
     /// <summary>
-    /// Opens <paramref name="path"/>: a directory with an <c>oci-layout</c> file, or a tar holding one (an OCI
-    /// archive) or a <c>manifest.json</c> (docker save).
+    /// Opens <paramref name="path"/>: a directory with an <c>oci-layout</c> file, any other directory (a root file
+    /// system, <see cref="DirectorySource"/>), or a tar holding a layout (an OCI archive) or a <c>manifest.json</c> (docker save).
     /// </summary>
     public static ImageSource Open(string path)
     {
         if (Directory.Exists(path))
         {
-            if (!File.Exists(Path.Combine(path, OciLayoutSource.LayoutFile)))
-                throw new ImageException($"the directory has no '{OciLayoutSource.LayoutFile}' file, so it is not an OCI image layout.", path, null,
-                    "Point at an OCI layout (umoci, skopeo copy ... oci:DIR, buildah push ... oci:DIR) or an archive from docker save.");
-            return new OciLayoutSource(path);
+            if (File.Exists(Path.Combine(path, OciLayoutSource.LayoutFile)))
+                return new OciLayoutSource(path);
+            if (File.Exists(Path.Combine(path, "index.json")) || Directory.Exists(Path.Combine(path, "blobs")))
+                throw new ImageException($"the directory has index.json or blobs/ but no '{OciLayoutSource.LayoutFile}' file: a broken OCI image layout.", path, null,
+                    "Copy the layout again (skopeo copy ... oci:DIR), or point at the root file system itself.");
+            return new DirectorySource(path);
         }
         if (!File.Exists(path))
             throw new ImageException("there is no such file or directory.", path, null, "Check the path.");
