@@ -67,6 +67,8 @@ internal static class BusyboxLayout
         Run("umoci", "config", "--image", $"{layout}:{Tag}", "--tag", Tag, "--config.entrypoint", "/bin/sh", "--config.cmd", "-c",
             "--config.cmd", "echo hi", "--config.env", "FOO=bar", "--config.workingdir", "/home/user", "--config.user", "1000:1000");
         Run("umoci", "gc", "--layout", layout);
+        Run("chmod", "-R", "a+rX", layout); // the rootless tests read it as nobody
+        Run("chmod", "0755", root);
 
         string ociArchive = Path.Combine(root, "image.oci.tar");
         Run("tar", "-C", layout, "-cf", ociArchive, ".");

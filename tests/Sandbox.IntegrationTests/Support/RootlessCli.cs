@@ -20,12 +20,20 @@ internal static class RootlessCli
     /// <summary>The unprivileged user and group the CLI runs as.</summary>
     public const uint Nobody = 65534;
 
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lazy<string> LazyDotnet = new(FindDotnet);
 
     /// <summary>Runs <c>sandbox ARGUMENTS</c> and waits for it to exit.</summary>
-    public static async Task<CliRun> RunAsync(params IEnumerable<string> arguments)
+    public static Task<CliRun> RunAsync(params IEnumerable<string> arguments) =>
+        RunAssemblyAsync(TestBinaries.CliAssemblyPath, arguments);
+
+    /// <summary>Runs <c>dotnet ASSEMBLY ARGUMENTS</c> as nobody (from the world-readable copy) and waits for it to exit.</summary>
+    public static Task<CliRun> RunAssemblyAsync(string assembly, params IEnumerable<string> arguments) =>
+        RunCommandAsync(LazyDotnet.Value, [assembly, .. arguments]);
+
+    /// <summary>Runs <c>PROGRAM ARGUMENTS</c> as nobody, with a clean environment, and waits for it to exit.</summary>
+    public static async Task<CliRun> RunCommandAsync(string program, params IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("setpriv")
         {
@@ -35,7 +43,7 @@ internal static class RootlessCli
             UseShellExecute = false,
             WorkingDirectory = "/",
         };
-        string[] asNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", LazyDotnet.Value, TestBinaries.CliAssemblyPath];
+        string[] asNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", program];
         foreach (var arg in asNobody.Concat(arguments))
             start.ArgumentList.Add(arg);
 
@@ -60,7 +68,7 @@ internal static class RootlessCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The CLI ({string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
+            throw new TimeoutException($"{program} ({string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
         }
         return new CliRun(process.ExitCode, await stdout, await stderr);
     }
