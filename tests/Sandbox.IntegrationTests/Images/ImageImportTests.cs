@@ -87,6 +87,24 @@ public sealed class ImageImportTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task A_shifted_id_mapping_moves_every_owner_into_the_sandboxes_range()
+    {
+        using var temp = TempDirectory.Create();
+        var options = Sandbox.Images.Layers.LayerApplyOptions.Root.WithOwners(Sandbox.Images.Layers.IdMapping.Shift(100000, 200000, 65536));
+        var store = Sandbox.Images.Store.ImageStore.Open(new Sandbox.Images.Store.ImageStoreOptions { Root = temp.Combine("store"), Layers = options });
+
+        var image = await ImportBusyboxAsync(store);
+
+        string layer = store.FindLayer(image.Layers[0])!.Directory;
+        var file = Status(Path.Combine(layer, "home/user/file"))!.Value;
+        Assert.Equal((101000u, 201000u), (file.Uid, file.Gid));
+        var busybox = Status(Path.Combine(layer, "bin/busybox"))!.Value;
+        Assert.Equal((100000u, 200000u), (busybox.Uid, busybox.Gid));
+        Assert.Equal(100000u, Status(Path.Combine(layer, "bin/sh"))!.Value.Uid);
+        Assert.Equal(100000u, Status(Path.Combine(layer, "usr"))!.Value.Uid);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Importing_again_reuses_the_unpacked_layers()
     {
         using var temp = TempDirectory.Create();

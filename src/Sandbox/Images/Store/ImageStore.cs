@@ -316,7 +316,16 @@ public sealed class ImageStore
         {
             return null;
         }
-        var record = StoreJson.ReadImage(bytes);
+        StoreJson.ImageRecord record;
+        try
+        {
+            record = StoreJson.ReadImage(bytes);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new ImageException($"the store's record '{path}' is unreadable: {e.Message}", null, null,
+                "Delete the record (the image's name is lost; its layers are collected by the next garbage collection) and import the image again.", e);
+        }
         string configPath = Path.Combine(BlobsDirectory, record.Config.Encoded);
         if (!File.Exists(configPath)) return null;
         var config = ImageConfig.Parse(File.ReadAllBytes(configPath));
