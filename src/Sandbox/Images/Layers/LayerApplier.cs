@@ -47,7 +47,7 @@ public static class LayerApplier
         private readonly HashSet<string> _produced = new(StringComparer.Ordinal);
         private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal) { "" };
         private readonly HashSet<string> _whiteoutNodes = new(StringComparer.Ordinal);
-        private readonly List<string> _whiteouts = [];
+        private readonly List<(string Path, string Entry)> _whiteouts = [];
         private readonly HashSet<string> _opaque = new(StringComparer.Ordinal);
         private readonly Dictionary<string, PendingDirectory> _directories = new(StringComparer.Ordinal);
         private readonly List<LayerNote> _notes = [];
@@ -151,7 +151,7 @@ public static class LayerApplier
             switch (Whiteouts.Classify(name, out string hidden))
             {
                 case WhiteoutKind.Opaque:
-                    EnsureDirectory(parent);
+                    if (_overlay) EnsureDirectory(parent); // the xattr needs its directory; applied, a missing one hides nothing
                     _opaque.Add(parent);
                     return;
                 case WhiteoutKind.Metadata:
@@ -160,7 +160,7 @@ public static class LayerApplier
                 case WhiteoutKind.Invalid:
                     throw Fail(LayerProblem.InvalidPath, $"'{name}' is a whiteout of nothing", "The layer is broken: do not use this image.");
                 case WhiteoutKind.Whiteout:
-                    EnsureDirectory(parent);
+                    if (_overlay) EnsureDirectory(parent); // the 0/0 device needs its directory; applied, there is nothing to remove
                     WhiteOut(LayerEntryPath.Join(parent, hidden));
                     return;
             }
@@ -278,9 +278,10 @@ public static class LayerApplier
                 if (offset != length)
                     throw new EndOfStreamException($"the entry's data ends after {offset} of {length} bytes");
                 _fileBytes += length;
+                // Owner and mode first: a chown clears security.capability (and setuid), so xattrs come after it.
+                ConfinedDirectory.SetOwnerAndMode(file!, options.Owners.ChangesOwners ? uid : null, gid, (uint)entry.Mode & 0xFFF, path);
                 foreach (var (name, value) in Xattrs(entry))
                     TrySetXattr(path, name, value, () => ConfinedDirectory.SetExtendedAttribute(file!, name, value, path));
-                ConfinedDirectory.SetOwnerAndMode(file!, options.Owners.ChangesOwners ? uid : null, gid, (uint)entry.Mode & 0xFFF, path);
                 ConfinedDirectory.SetTimes(file!, entry.ModificationTime, entry.ModificationTime, path);
             }
         }
@@ -389,7 +390,7 @@ public static class LayerApplier
             }
             else
             {
-                _whiteouts.Add(path);
+                _whiteouts.Add((path, _entry ?? path));
             }
         }
 
@@ -411,12 +412,19 @@ public static class LayerApplier
             foreach (var path in _produced)
                 foreach (var ancestor in LayerEntryPath.Ancestors(path))
                     keep.Add(ancestor);
-            foreach (var path in _whiteouts)
+            foreach (var (path, entry) in _whiteouts)
+            {
+                _entry = entry;
                 RemoveBelow(path, keep);
+            }
             foreach (var path in _opaque)
+            {
+                _entry = LayerEntryPath.Join(path, Whiteouts.OpaqueMarker);
                 if (dir.TryStatus(path) is { IsDirectory: true })
                     foreach (var child in dir.List(path))
                         RemoveBelow(LayerEntryPath.Join(path, child), keep);
+            }
+            _entry = null;
         }
 
         private void RemoveBelow(string path, HashSet<string> keep)
