@@ -23,6 +23,18 @@ internal static unsafe class ExtendedAttributes
         return buffer[..(int)n];
     }
 
+    /// <summary>lsetxattr: sets <paramref name="name"/> on <paramref name="path"/> (not following a final symlink).</summary>
+    public static void Set(string path, string name, ReadOnlySpan<byte> value)
+    {
+        int r;
+        fixed (byte* p = LinuxSyscalls.NulTerminated(path))
+        fixed (byte* k = LinuxSyscalls.NulTerminated(name))
+        fixed (byte* v = value)
+            r = FileSystemCalls.Lsetxattr(p, k, v, (nuint)value.Length, 0);
+        if (r != 0)
+            throw new FileSystemCallException($"lsetxattr {name}", path, Marshal.GetLastPInvokeError());
+    }
+
     /// <summary>The value as UTF-8 text, or null.</summary>
     public static string? TryGetText(string path, string name) => TryGet(path, name) is { } value ? Encoding.UTF8.GetString(value) : null;
 }

@@ -12,6 +12,9 @@ internal static class BusyboxLayout
 {
     public const string Tag = "v3";
 
+    /// <summary>vfs_cap_data revision 2: magic 0x02000001 with the effective bit, permitted = 1 &lt;&lt; CAP_NET_RAW (13).</summary>
+    public static readonly byte[] Capability = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+
     private static readonly Lazy<Built> LazyBuilt = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static string Layout => LazyBuilt.Value.Layout;
@@ -48,6 +51,8 @@ internal static class BusyboxLayout
             for f in a b c; do echo $f > usr/share/data/$f; done
             chmod 1777 usr/share
             """);
+        // A file capability (cap_net_raw, permitted and effective): a binary xattr value that must survive byte for byte.
+        Sandbox.Interop.ExtendedAttributes.Set(Path.Combine(rootfs, "bin/busybox"), "security.capability", Capability);
         Run("umoci", "repack", "--image", $"{layout}:base", first);
 
         string second = Path.Combine(root, "second");

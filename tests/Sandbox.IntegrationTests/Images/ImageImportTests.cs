@@ -22,6 +22,7 @@ public sealed class ImageImportTests
         Assert.True(busybox.IsRegularFile);
         Assert.Equal(0x1EDu, busybox.Permissions);
         Assert.Equal(new FileInfo("/bin/busybox").Length, (long)busybox.Size);
+        Assert.Equal(BusyboxLayout.Capability, ExtendedAttributes.TryGet(Path.Combine(layer, "bin/busybox"), "security.capability"));
         Assert.Equal("busybox", new FileInfo(Path.Combine(layer, "bin/sh")).LinkTarget);
         Assert.Equal(0x1A0u, Status(Path.Combine(layer, "etc/shadow"))!.Value.Permissions);
         Assert.Equal(Status(Path.Combine(layer, "etc/shadow"))!.Value.Inode, Status(Path.Combine(layer, "etc/shadow.hardlink"))!.Value.Inode);

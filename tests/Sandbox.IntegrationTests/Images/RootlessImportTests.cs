@@ -26,7 +26,8 @@ public sealed class RootlessImportTests
         var image = opened.FindImage(Busybox)!;
         var layers = image.Layers.Select(d => opened.FindLayer(d)!).ToArray();
         Assert.All(layers, l => Assert.Equal(Sandbox.Images.Layers.OverlayXattrNamespace.User, l.XattrNamespace));
-        Assert.Equal(1, layers[0].Notes); // dev/null
+        Assert.Equal(2, layers[0].Notes); // dev/null, and the file capability only root may set
+        Assert.Null(ExtendedAttributes.TryGet(Path.Combine(layers[0].Directory, "bin/busybox"), "security.capability"));
         Assert.Null(Status(Path.Combine(layers[0].Directory, "dev/null")));
         Assert.Equal(RootlessCli.Nobody, Status(Path.Combine(layers[0].Directory, "home/user/file"))!.Value.Uid);
         Assert.Equal(0x1C0u, Status(Path.Combine(layers[0].Directory, "home/user"))!.Value.Permissions);

@@ -173,6 +173,30 @@ public sealed class LayerApplierTests
     }
 
     [Fact]
+    public void Binary_xattr_values_are_kept_byte_for_byte()
+    {
+        using var scratch = new ScratchDirectory();
+        byte[] binary = [0xff, 0x00, 0x80, 0x01, 0xfe, 0x7f, 0x00, 0xc3];
+        var tar = new LayerTar()
+            .Add(() => new PaxGlobalExtendedAttributesTarEntry(new Dictionary<string, string> { ["comment"] = "g" }))
+            .File("before", "b", pax: new Dictionary<string, string> { ["SCHILY.xattr.user.text"] = "plain" })
+            .File("f", "x", pax: new Dictionary<string, string> { ["SCHILY.xattr.user.bin"] = "XYZXYZXY", ["SCHILY.xattr.user.text"] = "plain" })
+            .File("after", new byte[1500]);
+        byte[] bytes = tar.ToTar();
+        int at = bytes.AsSpan().IndexOf("XYZXYZXY"u8);
+        binary.CopyTo(bytes, at);
+        var layer = new LayerBlob(Digest.Sha256Of(bytes), bytes.Length, LayerCompression.None, Digest.Sha256Of(bytes));
+
+        var result = LayerApplier.Apply(new MemoryStream(bytes), layer, scratch.Path, Unprivileged);
+
+        Assert.Equal(binary, ExtendedAttributes.TryGet(scratch.Combine("f"), "user.bin"));
+        Assert.Equal("plain", Xattr.Get(scratch.Combine("f"), "user.text"));
+        Assert.Equal("plain", Xattr.Get(scratch.Combine("before"), "user.text"));
+        Assert.Null(Xattr.Get(scratch.Combine("after"), "user.bin"));
+        Assert.Empty(result.Notes);
+    }
+
+    [Fact]
     public void Device_nodes_are_skipped_with_a_note_when_the_options_say_skip()
     {
         using var scratch = new ScratchDirectory();

@@ -55,6 +55,8 @@ public static class LayerApplier
         private int _entries;
         private long _fileBytes;
         private string? _entry;
+        private PaxXattrObserver? _observer;
+        private Dictionary<string, byte[]>? _rawXattrs;
 
         public LayerApplyResult Apply(Stream blob)
         {
@@ -67,8 +69,9 @@ public static class LayerApplier
                 using (var decompressed = Decompress(compressed, layer.Compression))
                 {
                     tar = new HashingReadStream(decompressed, tarHash, _limits.MaxStreamBytes);
+                    _observer = new PaxXattrObserver(tar);
                     // Decompressing and hashing run on a read-ahead thread beside the writing of files.
-                    using var ahead = new ReadAheadStream(tar, afterEnd: compressed.Drain);
+                    using var ahead = new ReadAheadStream(_observer, afterEnd: compressed.Drain);
                     using var reader = new TarReader(ahead, leaveOpen: true);
                     byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
                     try
@@ -142,6 +145,7 @@ public static class LayerApplier
 
         private void Unpack(TarEntry entry, byte[] buffer)
         {
+            _rawXattrs = _observer!.TryTake(_entries - 1, out var raw) ? raw : null;
             if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) return;
             if (!LayerEntryPath.TryNormalize(entry.Name, _limits, out string path, out var problem, out string reason))
                 throw Fail(problem, reason, "The layer is hostile or broken: do not use this image.");
@@ -477,12 +481,19 @@ public static class LayerApplier
                 if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
                 {
                     name = key["SCHILY.xattr.".Length..];
-                    if (value.Contains('\uFFFD', StringComparison.Ordinal))
+                    if (_rawXattrs is not null && _rawXattrs.TryGetValue(name, out var rawValue))
+                    {
+                        bytes = rawValue; // exact bytes: binary values (security.capability) survive
+                    }
+                    else if (value.Contains('\uFFFD', StringComparison.Ordinal))
                     {
                         Note($"xattr {name} has a binary value the tar reader cannot keep; skipped");
                         continue;
                     }
-                    bytes = System.Text.Encoding.UTF8.GetBytes(value);
+                    else
+                    {
+                        bytes = System.Text.Encoding.UTF8.GetBytes(value);
+                    }
                 }
                 else if (key.StartsWith("LIBARCHIVE.xattr.", StringComparison.Ordinal))
                 {
