@@ -39,8 +39,17 @@ internal sealed class ReadAheadStream : Stream
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
                 int filled = 0;
                 int n;
-                while (filled < ChunkSize && (n = source.Read(buffer, filled, ChunkSize - filled)) > 0)
-                    filled += n;
+                try
+                {
+                    while (filled < ChunkSize && (n = source.Read(buffer, filled, ChunkSize - filled)) > 0)
+                        filled += n;
+                }
+                catch (Exception) when (filled > 0)
+                {
+                    // What came before the failure is delivered first, then the failure (queued below).
+                    _queue.Add((buffer, filled, null), _stop.Token);
+                    throw;
+                }
                 if (filled == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
