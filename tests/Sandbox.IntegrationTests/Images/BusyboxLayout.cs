@@ -28,7 +28,16 @@ internal static class BusyboxLayout
     private static Built Build()
     {
         string root = Directory.CreateTempSubdirectory("sandbox-busybox-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Run("rm", "-rf", root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        };
         string layout = Path.Combine(root, "layout");
         string busybox = File.Exists("/bin/busybox") ? "/bin/busybox" : throw new InvalidOperationException("busybox-static is not installed (test.sh installs it).");
 
