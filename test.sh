@@ -21,6 +21,9 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)                   # 
 compgen -G "/usr/lib/*-linux-gnu/libseccomp.so.2" >/dev/null || missing+=(libseccomp2)  # seccomp: compared with libseccomp's compiler
 [[ -f /usr/include/linux/seccomp.h ]] || missing+=(linux-libc-dev)            # seccomp: constants and syscall tables checked against the headers
 [[ -f /usr/aarch64-linux-gnu/include/asm/unistd.h ]] || missing+=(linux-libc-dev-arm64-cross)  # seccomp: the aarch64 syscall table
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)                          # image tests: build an OCI layout
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)                        # image tests: a docker-save archive
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)           # image tests: a static busybox for the image
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root." >&2

@@ -20,13 +20,21 @@ internal static class RootlessCli
     /// <summary>The unprivileged user and group the CLI runs as.</summary>
     public const uint Nobody = 65534;
 
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lazy<string> LazyDotnet = new(FindDotnet);
 
     /// <summary>Runs <c>sandbox ARGUMENTS</c> and waits for it to exit.</summary>
     public static Task<CliRun> RunAsync(params IEnumerable<string> arguments) =>
-        RunProcessAsync("setpriv", [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", LazyDotnet.Value, TestBinaries.CliAssemblyPath, .. arguments], standardInput: null);
+        RunAssemblyAsync(TestBinaries.CliAssemblyPath, arguments);
+
+    /// <summary>Runs <c>dotnet ASSEMBLY ARGUMENTS</c> as nobody (from the world-readable copy) and waits for it to exit.</summary>
+    public static Task<CliRun> RunAssemblyAsync(string assembly, params IEnumerable<string> arguments) =>
+        RunCommandAsync(LazyDotnet.Value, [assembly, .. arguments]);
+
+    /// <summary>Runs <c>PROGRAM ARGUMENTS</c> as nobody, with a clean environment, and waits for it to exit.</summary>
+    public static Task<CliRun> RunCommandAsync(string program, params IEnumerable<string> arguments) =>
+        RunProcessAsync("setpriv", [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", program, .. arguments], standardInput: null);
 
     /// <summary>Runs the CLI as this (root) test process: <c>dotnet Sandbox.Cli.dll ARGUMENTS</c>, feeding it <paramref name="standardInput"/>.</summary>
     public static Task<CliRun> RunAsRootAsync(string? standardInput, params IEnumerable<string> arguments) =>
@@ -73,7 +81,7 @@ internal static class RootlessCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The CLI ({fileName} {string.Join(' ', start.ArgumentList)}) did not exit within {RunTimeout}.");
+            throw new TimeoutException($"{fileName} {string.Join(' ', start.ArgumentList)} did not exit within {RunTimeout}.");
         }
         return new CliRun(process.ExitCode, await stdout, await stderr);
     }

@@ -24,6 +24,9 @@ internal static class TestBinaries
     /// <summary>The probe program (tests/probe), on the host.</summary>
     public static string ProbePath => Path.Combine(Directory, "sandbox-probe");
 
+    /// <summary>The image importer (tests/Sandbox.ImageImporter), to run with <c>dotnet</c>.</summary>
+    public static string ImageImporterAssemblyPath => Path.Combine(Directory, "Sandbox.ImageImporter.dll");
+
     /// <summary>The CLI's assembly, to run with <c>dotnet</c>.</summary>
     public static string CliAssemblyPath => Path.Combine(Directory, "Sandbox.Cli.dll");
 

@@ -1,0 +1,22 @@
+using System.Collections.Immutable;
+
+namespace Sandbox.Images.Store;
+
+/// <summary>What the store takes on disk.</summary>
+/// <param name="Root">The store's directory.</param>
+/// <param name="Images">Per image: all its layers, and the part no other image shares.</param>
+/// <param name="LayerCount">Layers unpacked.</param>
+/// <param name="LayerBytes">Bytes of all unpacked layers.</param>
+/// <param name="UnreferencedLayerBytes">Bytes of layers no image uses (what garbage collection frees).</param>
+/// <param name="BlobBytes">Bytes of stored manifests and configs.</param>
+public sealed record StoreDiskUsage(string Root, ImmutableArray<ImageDiskUsage> Images, int LayerCount, long LayerBytes, long UnreferencedLayerBytes, long BlobBytes)
+{
+    /// <summary>Everything together.</summary>
+    public long TotalBytes => LayerBytes + BlobBytes;
+}
+
+/// <summary>One image's share of the store.</summary>
+/// <param name="Reference">The image.</param>
+/// <param name="Bytes">All its layers.</param>
+/// <param name="UniqueBytes">Its layers no other image uses (what removing it frees).</param>
+public sealed record ImageDiskUsage(ImageReference Reference, long Bytes, long UniqueBytes);
