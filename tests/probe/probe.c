@@ -616,20 +616,7 @@ static int cmd_network(void)
 static int cmd_cpus(void)
 {
     static const char *const fields[] = { "Cpus_allowed_list:", "Mems_allowed_list:", NULL };
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return fail("/proc/self/status");
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        for (const char *const *field = fields; *field; field++) {
-            size_t len = strlen(*field);
-            if (strncmp(line, *field, len) != 0) continue;
-            const char *value = line + len;
-            while (*value == ' ' || *value == '\t') value++;
-            printf("%.*s=%s", (int)(len - 1), line, value);
-        }
-    }
-    fclose(f);
-    return 0;
+    return print_status_fields(fields);
 }
 
 static int cmd_write_direct(const char *path, long mib)
