@@ -19,7 +19,7 @@ while (($#)); do
   case $1 in
     --bdn) bdn=1 ;;
     --bdn-only) bdn=1 side_by_side=0 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) args+=("$1") ;;
   esac
   shift
