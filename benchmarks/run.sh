@@ -3,9 +3,10 @@
 # into benchmarks/results/ (commit them). Installs the peers if they are missing (Debian/Ubuntu, as root).
 #
 #   ./benchmarks/run.sh                        side by side: 400 runs each with a minimal heap, a 4 GiB live heap,
-#                                              and the minimal heap again; then the launch breakdown and the cgroup cost
+#                                              and the minimal heap again; then the launch breakdown, the cgroup cost
+#                                              and the seccomp cost
 #   ./benchmarks/run.sh --runs 300 --heap-gib 8   options are passed on to the side-by-side mode
-#   ./benchmarks/run.sh --bdn                  also the BenchmarkDotNet suite (Startup, Planning, Cgroups)
+#   ./benchmarks/run.sh --bdn                  also the BenchmarkDotNet suite (Startup, Planning, Cgroups, Seccomp)
 #   ./benchmarks/run.sh --bdn-only             only the BenchmarkDotNet suite
 #   ./benchmarks/run.sh --wait-quiet 300       before each pass, wait up to 300 s for other processes to go quiet
 #
@@ -18,7 +19,7 @@ while (($#)); do
   case $1 in
     --bdn) bdn=1 ;;
     --bdn-only) bdn=1 side_by_side=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -34,6 +35,7 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v crun >/dev/null 2>&1 || missing+=(crun)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 compgen -G "/usr/lib/*-linux-gnu/libc.a" >/dev/null || missing+=(libc6-dev)   # the static sandbox-init
+compgen -G "/usr/lib/*-linux-gnu/libseccomp.so.2" >/dev/null || missing+=(libseccomp2)  # seccomp-cost: libseccomp's filters
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     echo "run.sh: missing ${missing[*]}; install them (apt-get install ${missing[*]}) and run again." >&2
@@ -78,6 +80,8 @@ if ((side_by_side)); then
     log "what a sandbox cgroup costs"
     dotnet "$dll" cgroup-cost --runs 300 --out "$results/cgroup-cost.txt"
   fi
+  log "what a seccomp filter costs a system call"
+  dotnet "$dll" seccomp-cost --out "$results/seccomp-cost.md"
 fi
 
 if ((bdn)); then

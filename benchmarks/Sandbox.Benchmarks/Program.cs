@@ -11,6 +11,7 @@ namespace Sandbox.Benchmarks;
 /// minimal heap again; writes benchmarks/results/side-by-side.md and .csv.</item>
 /// <item><c>launch-breakdown [--runs N] [--no-variants] [--limits]</c>: where the time of one Sandbox run goes, and what each namespace costs.</item>
 /// <item><c>cgroup-cost [--runs N] [--out FILE]</c>: what a sandbox cgroup costs (create, join, destroy, accounting), per file operation, and what each limit adds to a complete run (root only).</item>
+/// <item><c>seccomp-cost [--rounds N] [--calls N] [--reps N] [--out FILE]</c>: what a loaded seccomp filter costs a system call, the Default and the Moby profile compiled by us and by libseccomp, against no filter; writes benchmarks/results/seccomp-cost.md.</item>
 /// <item><c>spawn-probe</c>: one Process.Start and one Sandbox run, to trace how each spawns.</item>
 /// <item><c>layers [--runs N]</c>: <c>tar -xzf</c> against the layer applier on the same gzip layer, interleaved.</item>
 /// <item>anything else: the BenchmarkDotNet suite (e.g. <c>--filter '*'</c>, <c>--list flat</c>).</item>
@@ -40,6 +41,8 @@ public static class Program
             return await Cgroups.CgroupCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "layers")
             return LayerSideBySide.Run(args.AsSpan(1));
+        if (args.Length > 0 && args[0] == "seccomp-cost")
+            return await Seccomp.SeccompCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "launch-breakdown")
             return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
 

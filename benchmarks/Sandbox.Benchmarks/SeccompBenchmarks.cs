@@ -44,7 +44,7 @@ public class SeccompBenchmarks
     public uint Interpret() => BpfInterpreter.Run(_compiled.Instructions.AsSpan(), _call);
 
     /// <summary>shared/fixtures/seccomp/moby-default.json beside the repository, found by walking up.</summary>
-    private static string FindMobyProfile()
+    internal static string FindMobyProfile()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

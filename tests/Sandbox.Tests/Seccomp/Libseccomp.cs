@@ -2,13 +2,15 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Sandbox.Seccomp;
 using Sandbox.Seccomp.Bpf;
+using Sandbox.Seccomp.Tables;
 
 namespace Sandbox.Tests.Seccomp;
 
 /// <summary>
 /// libseccomp (libseccomp.so.2, Debian's libseccomp2), used as an independent compiler to compare ours with:
 /// a filter built through its API and exported with seccomp_export_bpf, then run through our interpreter.
-/// Test code only; nothing in Sandbox uses libseccomp.
+/// Test and benchmark code only (this file is linked into benchmarks/Sandbox.Benchmarks, whose seccomp-cost mode
+/// times libseccomp's filters against ours); nothing in Sandbox uses libseccomp.
 /// </summary>
 internal static partial class Libseccomp
 {
@@ -121,6 +123,38 @@ internal static partial class Libseccomp
             Release(context);
         }
     }
+
+    /// <summary>
+    /// Builds <paramref name="policy"/> with libseccomp for the native architecture: its default action, and its rules
+    /// in order, each with its conditions. Rules naming a syscall this architecture lacks are skipped, as our compiler
+    /// does. So is a rule that gives the default action, which libseccomp refuses; that is exact only when no later
+    /// rule of the same syscall gives another action (e.g. Default's clone3 → ENOSYS, its default).
+    /// </summary>
+    /// <exception cref="NotSupportedException">
+    /// The policy relies on the first matching rule deciding where libseccomp's rules do not: a syscall with an
+    /// unconditional rule and other rules with another action (libseccomp lets the unconditional rule win whatever its
+    /// place, e.g. Default's "personality allowed for these personas, else EPERM"), or a rule giving the default action
+    /// before other rules of its syscall.
+    /// </exception>
+    public static ImmutableArray<BpfInstruction> Compile(SeccompPolicy policy)
+    {
+        var table = SyscallTable.For(SeccompArchitectures.Native ?? throw new PlatformNotSupportedException("x86_64 or aarch64 only"));
+        uint defaultAction = policy.DefaultAction.ReturnValue;
+        var rules = policy.Rules.Where(r => table.TryGetNumber(r.Syscall, out _)).ToList();
+        foreach (var group in rules.GroupBy(r => r.Syscall, StringComparer.Ordinal))
+        {
+            var actions = group.Select(r => r.Action.ReturnValue).Distinct().Count();
+            if (actions > 1 && group.Any(r => r.Conditions.IsDefaultOrEmpty))
+                throw new NotSupportedException($"'{group.Key}' has an unconditional rule and rules with another action ({string.Join("; ", group)}): libseccomp would let the unconditional one win wherever it stands.");
+            if (actions > 1 && group.SkipLast(1).Any(r => r.Action.ReturnValue == defaultAction))
+                throw new NotSupportedException($"'{group.Key}' has a rule giving the default action before other rules ({string.Join("; ", group)}): libseccomp refuses such a rule, and leaving it out would change what the later ones decide.");
+        }
+        return Compile(defaultAction, rules
+            .Where(r => r.Action.ReturnValue != defaultAction)
+            .Select(r => (Number(table, r.Syscall), r.Action.ReturnValue, r.Conditions.Select(ComparisonOf).ToArray())));
+    }
+
+    private static int Number(SyscallTable table, string name) => table.TryGetNumber(name, out int nr) ? nr : throw new ArgumentException($"'{name}' is not a syscall here.", nameof(name));
 
     private static void Check(int result, string what)
     {
