@@ -111,6 +111,26 @@ public sealed class ImageRunTests
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task The_CLI_runs_a_command_and_the_image_s_own_command_on_an_imported_image()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+
+        var command = await RootlessCli.RunAsRootAsync(null, "run", "--image", Busybox.ToString(), "--store", store.Root, "-e", "EXTRA=1",
+            "--", "/bin/sh", "-c", "echo \"$FOO $EXTRA $(pwd) $(id -u)\"; ls /usr/share/data");
+        var own = await RootlessCli.RunAsRootAsync(null, "run", "--image", Busybox.ToString(), "--store", store.Root);
+        var missing = await RootlessCli.RunAsRootAsync(null, "run", "--image", "test/none:latest", "--store", store.Root, "--", "/bin/true");
+
+        Assert.True(command.ExitCode == 0, command.ToString());
+        Assert.Equal("bar 1 /home/user 1000\nnew\n", command.StandardOutput);
+        Assert.True(own.ExitCode == 0, own.ToString());
+        Assert.Equal("hi\n", own.StandardOutput);
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Contains("test/none", missing.StandardError, StringComparison.Ordinal);
+    }
+
     private static string Snapshot(ImageLease lease) =>
         BusyboxLayout.Run("sh", "-c", string.Join(';', lease.Layers.Select(l => $"find '{l.Directory}' -printf '%P %s %m %T@\\n' | sort")));
 }
