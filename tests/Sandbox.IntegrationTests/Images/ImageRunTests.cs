@@ -131,6 +131,25 @@ public sealed class ImageRunTests
         Assert.Contains("test/none", missing.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task Nobody_runs_the_image_of_its_own_store_through_the_CLI_in_a_user_namespace()
+    {
+        using var temp = TempDirectory.Create(TempDirectory.WritableByAll);
+        string store = temp.Combine("store");
+        var import = await RootlessCli.RunAssemblyAsync(TestBinaries.ImageImporterAssemblyPath, store, BusyboxLayout.Layout, Busybox.ToString(), BusyboxLayout.Tag);
+        Assert.True(import.ExitCode == 0, import.ToString());
+
+        var first = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", store, "--writable-root", "--",
+            "/bin/sh", "-c", "[ -e /etc/remove-me ] && echo remove-me-visible; echo \"$(ls /usr/share/data) $(cat /home/user/file) $(id -u)\"; echo x > /written && cat /written");
+        var second = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", store, "--", "/bin/ls", "/");
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal("new mine 1000\nx\n", first.StandardOutput);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("bin", second.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("written", second.StandardOutput, StringComparison.Ordinal);
+    }
+
     private static string Snapshot(ImageLease lease) =>
         BusyboxLayout.Run("sh", "-c", string.Join(';', lease.Layers.Select(l => $"find '{l.Directory}' -printf '%P %s %m %T@\\n' | sort")));
 }
