@@ -47,8 +47,15 @@ internal static class RunCommand
                 "the like), judge (also no sockets and no new processes; threads work), unconfined (no filter), or the path of " +
                 "a Docker seccomp profile (JSON). A program the filter kills exits 159 (128 + SIGSYS), outcome seccompViolation.",
         };
+        var image = new Option<string?>("--image")
+        {
+            Description = "Run on an imported image's root file system (an overlay of its layers; writes go to a throw-away " +
+                "layer, kept only with --writable-root, and vanish with the sandbox). Without a command, the image's own " +
+                "Entrypoint and Cmd run; its Env, WorkingDir and User apply unless options say otherwise.",
+        };
+        var store = new Option<string?>("--store") { Description = $"The image store's directory (default: ${ImageOption.StoreVariable}, then the user's default store)." };
         var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
-        var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
+        var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.ZeroOrMore };
 
         var run = new Command("run",
             "Run a command in a sandbox on the default root file system, with the terminal's stdio (or, with --output-limit, " +
@@ -58,16 +65,35 @@ internal static class RunCommand
             "could not be executed/found.")
         {
             hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
-            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, seccomp, resultJson, command,
+            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, seccomp, image, store, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
         {
             var problems = new List<string>();
-            var argv = parse.GetValue(command)!;
-            if (argv[0].StartsWith('-'))
+            var argv = parse.GetValue(command) ?? [];
+            if (argv.Length > 0 && argv[0].StartsWith('-'))
                 return Fail(ExitCodes.Usage, [$"unknown option '{argv[0]}' (the command goes after --; see 'sandbox run --help')."]);
-            var spec = SandboxSpec.Command(argv[0], argv.Skip(1));
+            Images.Store.ImageLease? lease = null;
+            SandboxSpec spec;
+            if (parse.GetValue(image) is { } imageReference)
+            {
+                try
+                {
+                    (var imageSpec, lease, string? imageProblem) = ImageOption.Open(imageReference, parse.GetValue(store), argv);
+                    if (imageSpec is null) return Fail(ExitCodes.Usage, [imageProblem!]);
+                    spec = imageSpec;
+                }
+                catch (SandboxException e)
+                {
+                    return Fail(ExitCodes.SetupFailed, [e.Message]);
+                }
+            }
+            else if (argv.Length == 0)
+                return Fail(ExitCodes.Usage, ["no command: give it after -- (or run an image's own command with --image)."]);
+            else
+                spec = SandboxSpec.Command(argv[0], argv.Skip(1));
+            using var heldImage = lease;
             if (parse.GetValue(outputLimit) is { } ol)
             {
                 // The program keeps the terminal's stdin; its output comes through pipes the library counts and forwards.

@@ -41,6 +41,8 @@ public sealed class SandboxSpecTests
         { "WithOutputForwarding", s => s.WithOutputForwarding(Stream.Null, Stream.Null), s => s.StandardOutputForwarding is null && s.StandardErrorForwarding is null },
         { "WithInheritedStandardInput", s => s.WithInheritedStandardInput(), s => s.InheritStandardInput },
         { "WithSeccomp", s => s.WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Judge), s => s.Seccomp },
+        { "WithImage", s => s.WithImage(new SandboxImage("test/i:1", ["/layer"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: true)), s => s.Image?.Reference },
+        { "WithImageWriteSize", s => s.WithImageWriteSize(8192), s => s.ImageWriteSizeBytes },
         { "WithSeccompSupervisor", s => s.WithSeccompSupervisor((_, _) => ValueTask.FromResult(global::Sandbox.Seccomp.SeccompNotificationResponse.Continue)), s => s.SeccompSupervisor is null },
     };
 

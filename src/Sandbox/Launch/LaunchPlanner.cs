@@ -63,7 +63,7 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
             SupplementaryGroupsCleared: identity.ClearGroups,
             EnvironmentInherited: false,
             NewSession: true,
-            Mounts: [.. mounts.Where(m => m.Kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Proc or MountOpKind.Devpts)
+            Mounts: [.. mounts.Where(m => m.Kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Overlay or MountOpKind.Proc or MountOpKind.Devpts)
                 .Select(Describe)]);
         return (plan, isolation);
     }
@@ -72,6 +72,7 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
     {
         MountOpKind.Bind => $"{op.Target} <- {op.Source} ({(op.Flags.HasFlag(MountFlags.ReadOnly) ? "ro" : "rw")})",
         MountOpKind.Tmpfs => $"{op.Target} tmpfs ({op.Data})",
+        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s), writes to a tmpfs ({op.Data})",
         _ => $"{op.Target} {op.Kind.ToString().ToLowerInvariant()}",
     };
 }

@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 3;
+    public const uint PlanVersion = 4;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -43,6 +43,7 @@ internal enum MountOpKind : uint
     Proc = 7,
     Devpts = 8,
     Remount = 9,
+    Overlay = 10,
 }
 
 [Flags]
@@ -55,6 +56,7 @@ internal enum MountFlags : uint
     NoDev = 1u << 3,
     NoExec = 1u << 4,
     Optional = 1u << 5,
+    UserXattr = 1u << 6,
 }
 
 [StructLayout(LayoutKind.Sequential)]

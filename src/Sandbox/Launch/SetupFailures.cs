@@ -14,6 +14,7 @@ internal static class SetupFailures
         string path = op switch
         {
             { Kind: MountOpKind.Bind } when error.Stage is SetupStage.OpenBindSource => op.Source!,
+            { Kind: MountOpKind.Overlay } when error.Stage is SetupStage.Overlay => error.Detail,
             not null => op.Target,
             null => error.Detail,
         };
@@ -53,6 +54,11 @@ internal static class SetupFailures
         (SetupStage.SetupTimeout, ETIMEDOUT) => "The setup did not finish within SetupTimeout: a bind source on a hung file system (NFS, FUSE) is the usual cause; raise SetupTimeout if the host is very loaded.",
         (SetupStage.Hostname, _) => "The hostname was refused: use letters, digits, '-' and '.' only.",
         (SetupStage.NetworkNamespace, _) => "The launcher thread could not enter or leave a network namespace made ahead of time: report this as a bug; meanwhile WithSharedNetwork() or running unprivileged avoids the prepared namespaces.",
+        (SetupStage.Overlay, ENOENT) => "A layer directory of the image is missing: the store was changed behind its back; import or pull the image again (and keep its ImageLease undisposed until the run ends).",
+        (SetupStage.Overlay, EINVAL) => "The kernel refused the overlay: the layers must be on a file system overlayfs accepts as a lower layer (not overlayfs itself, nor one lacking d_type), and lowerdir+ needs Linux 6.8 or later.",
+        (SetupStage.Overlay, EPERM or EACCES) => "The overlay was refused permission: a rootless sandbox needs layers unpacked rootless (user.overlay.* xattrs, readable by the host user), i.e. a store imported by that user.",
+        (SetupStage.Overlay, ENOSPC) => "The image's writable layer is full: raise WithImageWriteSize.",
+        (SetupStage.Overlay, _) => "The image's overlay could not be mounted: check the layer directories named above and run `sandbox doctor`.",
         (SetupStage.ExecInit, _) => "The sandbox-init executable next to Sandbox.dll could not be executed: rebuild the project so src/native is compiled, and keep it on an exec-permitted file system.",
         _ when op is not null => $"Step '{op.Kind}' of the mount plan failed: check the path named above.",
         _ => "This step should not fail on a supported kernel: run `sandbox doctor` and report the message if it finds nothing.",

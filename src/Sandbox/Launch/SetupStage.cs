@@ -90,4 +90,6 @@ public enum SetupStage
     NetworkNamespace = 41,
     /// <summary>Loading the seccomp filter in the program's process, just before its exec (sandbox-init).</summary>
     Seccomp = 42,
+    /// <summary>Mounting an overlay (an image's layers under a throw-away upper directory on a fresh tmpfs).</summary>
+    Overlay = 43,
 }

@@ -19,6 +19,10 @@ internal sealed record IdentityPlan(
         bool userNs = spec.Namespaces.HasFlag(SandboxNamespaces.User);
         uint outsideUid = rootless ? hostEuid : spec.HostIdentity.Uid;
         uint outsideGid = rootless ? hostEgid : spec.HostIdentity.Gid;
+        // On an image root without a user namespace the layers carry real ids: the sandbox user is the spec's
+        // (the image's) user itself, as in any runtime.
+        if (!userNs && !rootless && spec.Image is not null)
+            (outsideUid, outsideGid) = (spec.User.Uid, spec.User.Gid);
         if (!userNs)
             return new IdentityPlan(outsideUid, outsideGid, outsideUid, outsideGid, null, null, rootless, false, !rootless);
         return new IdentityPlan(

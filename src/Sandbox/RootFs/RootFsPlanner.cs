@@ -31,10 +31,19 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         _directories.Clear();
         _directories.Add("/");
 
-        foreach (var dir in SystemDirectories)
-            AddHostSystemPath(dir);
-
-        AddEtc(spec, identity);
+        if (spec.Image is { } image)
+        {
+            _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', image.LowerDirectories),
+                Data: TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
+                Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0)));
+            AddImageEtc(spec);
+        }
+        else
+        {
+            foreach (var dir in SystemDirectories)
+                AddHostSystemPath(dir);
+            AddEtc(spec, identity);
+        }
 
         MakeDirectory("/proc", FileModes.Mode0555);
         _ops.Add(new MountOp(MountOpKind.Proc, "/proc", Flags: MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec));
@@ -78,6 +87,15 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
             _ops.Add(new MountOp(MountOpKind.MakeFile, "/etc/ld.so.cache", Mode: FileModes.Mode0644));
             _ops.Add(new MountOp(MountOpKind.Bind, "/etc/ld.so.cache", Source: "/etc/ld.so.cache", Flags: ReadOnlyBind | MountFlags.Optional));
         }
+    }
+
+    /// <summary>On an image root the image's own /etc stays (its passwd and group name its users); only the host-facing files are the sandbox's.</summary>
+    private void AddImageEtc(SandboxSpec spec)
+    {
+        MakeDirectory("/etc", FileModes.Mode0755);
+        WriteFile("/etc/hosts", EtcFiles.Hosts(spec.Hostname));
+        bool sharedNetwork = !spec.Namespaces.HasFlag(SandboxNamespaces.Network);
+        WriteFile("/etc/resolv.conf", sharedNetwork ? fs.TryReadText("/etc/resolv.conf") ?? "" : EtcFiles.NoResolver);
     }
 
     private void AddDev()

@@ -174,6 +174,79 @@ static unsigned long classic_mount_flags(uint32_t flags)
     return ms;
 }
 
+/* ---------------------------------------------------------------- child side: overlays */
+
+/* Opens an overlay's file system context and gives it the lower layers, one "lowerdir+" per layer (no
+   length limit on the list, Linux >= 6.8). Runs before the staging tmpfs exists: the kernel resolves each
+   layer path now, in the host's view. Returns the context fd. */
+static long child_open_overlay(const struct child_context *c, int index, const struct sbx_mount_op *op)
+{
+    const char *lowers = plan_string(c, op->source);
+    char layer[PATH_BUFFER];
+    long ctx = RAW2(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), r;
+    if (ctx < 0) child_fail(c, SBX_STAGE_OVERLAY, ctx, index, "fsopen(overlay)");
+    for (size_t start = 0, end; lowers && lowers[start]; start = lowers[end] ? end + 1 : end) {
+        for (end = start; lowers[end] && lowers[end] != ':'; end++) {}
+        if (end - start >= PATH_BUFFER) child_fail(c, SBX_STAGE_OVERLAY, -ENAMETOOLONG, index, lowers + start);
+        c_copy(layer, end - start + 1, lowers + start);
+        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "lowerdir+", layer, 0);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, layer);
+    }
+    if (op->flags & SBX_MNT_USERXATTR) {
+        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_FLAG, "userxattr", 0, 0);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "userxattr");
+    }
+    return ctx;
+}
+
+/* Joins fd_path(fd) and name ("/proc/self/fd/N/upper"). */
+static const char *fd_child_path(char buf[64], int fd, const char *name)
+{
+    char fdbuf[32];
+    size_t i = 0;
+    fd_path(fdbuf, fd);
+    for (size_t j = 0; fdbuf[j]; j++) buf[i++] = fdbuf[j];
+    buf[i++] = '/';
+    for (size_t j = 0; name[j] && i < 63; j++) buf[i++] = name[j];
+    buf[i] = 0;
+    return buf;
+}
+
+/* Mounts a fresh tmpfs (data = its options) at target to hold upperdir and workdir, finishes the overlay
+   context with them and mounts the overlay on top: writes land in that tmpfs and vanish with the sandbox. */
+static void child_mount_overlay(const struct child_context *c, int root, int index,
+                                const struct sbx_mount_op *op, int ctx)
+{
+    const char *target = plan_string(c, op->target);
+    int is_root = target[0] == '.' && target[1] == 0;
+    char fdbuf[32], upper[64], work[64];
+    struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+    long fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY), scratch, r, mnt;
+    if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
+    r = RAW5(SYS_mount, "tmpfs", fd_path(fdbuf, (int)fd), "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, op->data));
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "tmpfs for the upper directory");
+    RAW1(SYS_close, fd);
+    /* Reopened by name, so the walk crosses onto the tmpfs just mounted there. */
+    scratch = is_root ? RAW4(SYS_openat2, AT_FDCWD, plan_string(c, c->plan->root_staging), &how, sizeof how)
+                      : child_open_beneath(root, target, O_PATH | O_DIRECTORY);
+    if (scratch < 0) child_fail(c, SBX_STAGE_OVERLAY, scratch, index, target);
+    r = RAW3(SYS_mkdirat, scratch, "upper", 0755);
+    if (r >= 0) r = RAW3(SYS_mkdirat, scratch, "work", 0700);
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upper and work directories");
+    r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "upperdir", fd_child_path(upper, (int)scratch, "upper"), 0);
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upperdir");
+    r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "workdir", fd_child_path(work, (int)scratch, "work"), 0);
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "workdir");
+    r = RAW5(SYS_fsconfig, ctx, FSCONFIG_CMD_CREATE, 0, 0, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "create the overlay");
+    mnt = RAW3(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, mount_attr_flags(op->flags));
+    if (mnt < 0) child_fail(c, SBX_STAGE_OVERLAY, mnt, index, "fsmount");
+    r = RAW5(SYS_move_mount, mnt, "", scratch, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, target);
+    RAW1(SYS_close, mnt);
+    RAW1(SYS_close, scratch);
+}
+
 /* ---------------------------------------------------------------- child side: the mount plan */
 
 static void child_run_mount_op(const struct child_context *c, int root, int index,
@@ -273,6 +346,10 @@ static void child_run_mount_op(const struct child_context *c, int root, int inde
         return;
     }
 
+    case SBX_OP_OVERLAY:
+        child_mount_overlay(c, root, index, op, source_fd);
+        return;
+
     default:
         child_fail(c, SBX_STAGE_PLAN, -EINVAL, index, "unknown mount op");
     }
@@ -292,6 +369,10 @@ static void child_build_root(const struct child_context *c)
     /* Sources are opened first, in the host's view, before the staging tmpfs can hide any of them. */
     for (uint32_t i = 0; i < p->mount_count; i++) {
         source_fds[i] = -1;
+        if (ops[i].kind == SBX_OP_OVERLAY) {
+            source_fds[i] = (int)child_open_overlay(c, (int)i, &ops[i]);
+            continue;
+        }
         if (ops[i].kind != SBX_OP_BIND) continue;
         r = child_open_source(plan_string(c, ops[i].source));
         if (r == -ENOENT && (ops[i].flags & SBX_MNT_OPTIONAL)) continue;
@@ -309,6 +390,12 @@ static void child_build_root(const struct child_context *c)
     for (uint32_t i = 0; i < p->mount_count; i++) {
         child_run_mount_op(c, (int)root, (int)i, &ops[i], source_fds[i]);
         if (source_fds[i] >= 0) RAW1(SYS_close, source_fds[i]);
+        if (ops[i].kind == SBX_OP_OVERLAY && ops[i].target && c->base[ops[i].target] == '.' && !c->base[ops[i].target + 1]) {
+            /* An overlay over the new root is the new root: later ops and pivot_root use it. */
+            RAW1(SYS_close, root);
+            root = RAW4(SYS_openat2, AT_FDCWD, staging, &how, sizeof how);
+            if (root < 0) child_fail(c, SBX_STAGE_OVERLAY, root, (int)i, staging);
+        }
     }
 
     r = RAW1(SYS_fchdir, root);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 3u
+#define SBX_PLAN_VERSION 4u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -53,6 +53,9 @@ enum sbx_mount_kind {
     SBX_OP_PROC = 7,        /* target */
     SBX_OP_DEVPTS = 8,      /* target, data = mount options */
     SBX_OP_REMOUNT = 9,     /* target: apply flags (read-only, nosuid...) to the mount at target */
+    SBX_OP_OVERLAY = 10,    /* source = lower directories (host paths, top first) joined with ':', target,
+                               data = options of the fresh tmpfs that holds upperdir and workdir, flags;
+                               target "" is the new root itself: later ops and pivot_root use the overlay */
 };
 
 /* sbx_mount_op.flags */
@@ -63,6 +66,7 @@ enum sbx_mount_flags {
     SBX_MNT_NODEV = 1u << 3,
     SBX_MNT_NOEXEC = 1u << 4,
     SBX_MNT_OPTIONAL = 1u << 5,  /* a missing bind source skips the op instead of failing */
+    SBX_MNT_USERXATTR = 1u << 6, /* overlay: read user.overlay.* xattrs (layers unpacked rootless) */
 };
 
 /* Where a setup failed: reported to the host with the errno. Keep in step with SetupStage.cs. */
@@ -109,6 +113,7 @@ enum sbx_stage {
     SBX_STAGE_CGROUP_NAMESPACE = 40,
     SBX_STAGE_NETWORK_NAMESPACE = 41,
     SBX_STAGE_SECCOMP = 42,
+    SBX_STAGE_OVERLAY = 43,
 };
 
 struct sbx_plan {

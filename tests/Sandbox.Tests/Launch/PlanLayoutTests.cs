@@ -47,6 +47,7 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
         ["NOSUID"] = "NoSuid",
         ["NODEV"] = "NoDev",
         ["NOEXEC"] = "NoExec",
+        ["USERXATTR"] = "UserXattr",
     };
 
     private static readonly Dictionary<string, long> MirroredDefines = new(StringComparer.Ordinal)

@@ -1,0 +1,83 @@
+using System.Collections.Immutable;
+using System.Diagnostics.Contracts;
+using Sandbox.Images.Store;
+
+namespace Sandbox;
+
+public sealed partial record SandboxSpec
+{
+    /// <summary>The image whose layers make the root, or null for the default root of host system directories.</summary>
+    public SandboxImage? Image { get; init; }
+
+    /// <summary>The cap on what the sandbox may write over an image root (the overlay's throw-away upper tmpfs).</summary>
+    public long ImageWriteSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// A sandbox that runs the image's own command (Entrypoint then Cmd) on its root: see <see cref="WithImage(ImageLease)"/>.
+    /// </summary>
+    /// <param name="lease">The image, held until the run has ended: dispose the lease after the sandbox.</param>
+    public static SandboxSpec FromImage(ImageLease lease) => new SandboxSpec("", []).WithImage(lease);
+
+    /// <summary>
+    /// Runs on the image's root file system instead of the host's system directories: an overlay of its layers
+    /// under a throw-away upper layer on a tmpfs (<see cref="ImageWriteSizeBytes"/>), so nothing the sandbox writes
+    /// reaches the store or outlives it. The root stays read-only, the secure default, unless
+    /// <see cref="WithWritableRoot"/>; /proc, /dev, /tmp, /etc/hosts, /etc/resolv.conf and the spec's mounts go on top.
+    /// The image's config applies where the spec has not decided: its Env over the default environment (variables
+    /// set before or after this call win), its WorkingDir over "/", its User (numeric, or a name in its /etc/passwd),
+    /// and its Entrypoint and Cmd when the spec has no program.
+    /// </summary>
+    /// <param name="lease">The image, held until the run has ended: dispose the lease after the sandbox.</param>
+    [Pure]
+    public SandboxSpec WithImage(ImageLease lease) => WithImage(SandboxImage.From(lease));
+
+    /// <summary>Runs on <paramref name="image"/>'s root file system: see <see cref="WithImage(ImageLease)"/>.</summary>
+    /// <param name="image">The image; its layer directories must stay until the run has ended.</param>
+    [Pure]
+    public SandboxSpec WithImage(SandboxImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var config = image.Config;
+        var environment = Environment;
+        foreach (var (name, value) in config.Environment)
+        {
+            bool specDecided = environment.TryGetValue(name, out var current)
+                && !(DefaultEnvironment.TryGetValue(name, out var fallback) && fallback == current);
+            if (!specDecided) environment = environment.SetItem(name, value);
+        }
+        var spec = this with
+        {
+            Image = image,
+            Environment = environment,
+            WorkingDirectory = WorkingDirectory == "/" && !string.IsNullOrEmpty(config.WorkingDir) ? config.WorkingDir : WorkingDirectory,
+            User = image.User ?? User,
+        };
+        var command = config.Command;
+        if (string.IsNullOrEmpty(Program) && command.Length > 0)
+            spec = spec with { Program = command[0], Arguments = [.. command.Skip(1), .. Arguments] };
+        return spec;
+    }
+
+    /// <summary>Caps what the sandbox may write over an image root.</summary>
+    [Pure]
+    public SandboxSpec WithImageWriteSize(long bytes) => this with { ImageWriteSizeBytes = bytes };
+
+    private void ValidateImage(List<string> problems)
+    {
+        if (Image is not { } image) return;
+        if (image.UserProblem is not null) problems.Add(image.UserProblem);
+        if (image.LowerDirectories.IsDefaultOrEmpty)
+            problems.Add($"Image '{image.Reference}' has no layers: import or pull it again.");
+        else
+            foreach (var dir in image.LowerDirectories.Where(d => d.Contains(':', StringComparison.Ordinal) || !Path.IsPathFullyQualified(d)))
+                problems.Add($"Image '{image.Reference}' layer directory '{dir}' is not an absolute path without ':': open the store at such a path.");
+        if (!image.UserXattr && Namespaces.HasFlag(SandboxNamespaces.User))
+            problems.Add($"Image '{image.Reference}' was unpacked by root (its opaque directories are trusted.overlay.* xattrs, and its store is root's), " +
+                "which an overlay mounted inside a user namespace cannot read: as root add .WithoutNamespaces(SandboxNamespaces.User) " +
+                "(the sandbox still drops every capability and sets no_new_privs), or import the image into a store of the host user for a rootless run.");
+        if (ImageWriteSizeBytes < 4096)
+            problems.Add($"ImageWriteSizeBytes {ImageWriteSizeBytes} is too small: give the image's writable layer at least 4096 bytes.");
+        if (string.IsNullOrEmpty(Program) && image.Config.Command.IsEmpty)
+            problems.Add($"Image '{image.Reference}' has no Entrypoint or Cmd and the spec names no program: name one, e.g. SandboxSpec.Command(\"/bin/sh\").WithImage(lease).");
+    }
+}
