@@ -187,6 +187,7 @@ public sealed class RegistryClient : IDisposable
                     request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic.ToBasicParameter());
             }
             var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response.RequestMessage ??= request; // errors name the URL even when a handler leaves it out
             if (response.StatusCode == HttpStatusCode.Unauthorized && registryHost && !authenticated)
             {
                 var challenge = response.Headers.WwwAuthenticate.Select(h => BearerChallenge.TryParse(h.ToString(), out var c) ? c : null).OfType<BearerChallenge>().ToList();
