@@ -49,4 +49,31 @@ public sealed class RegistryPullTests
         Assert.Equal(System.Net.HttpStatusCode.NotFound, e.Status);
         Assert.Contains("/v2/test/busybox/manifests/missing", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_registry_with_token_auth_is_pulled_with_Basic_credentials_for_a_signed_token_and_refuses_anonymous_pulls()
+    {
+        using var temp = TempDirectory.Create();
+        using var tokens = new TokenServer(temp.Path);
+        using var registry = await LocalRegistry.StartAsync(tokens.RegistryAuthSection);
+        BusyboxLayout.Run("skopeo", "--insecure-policy", "copy", "--dest-tls-verify=false", "--dest-creds", $"{TokenServer.User}:{TokenServer.Password}",
+            $"oci:{BusyboxLayout.Layout}:{BusyboxLayout.Tag}", $"docker://{registry.Host}/test/busybox:{BusyboxLayout.Tag}");
+        var reference = ImageReference.Parse($"{registry.Host}/test/busybox:{BusyboxLayout.Tag}");
+        var store = NewStore(temp);
+
+        using (var anonymous = new RegistryClient())
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(() => store.PullAsync(anonymous, reference));
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, e.Status);
+            Assert.StartsWith(tokens.Realm, e.Url!.ToString(), StringComparison.Ordinal);
+        }
+        var options = new RegistryClientOptions().WithCredentials(registry.Host, new RegistryCredentials(TokenServer.User, TokenServer.Password));
+        using var client = new RegistryClient(options);
+        var pulled = await store.PullAsync(client, reference);
+
+        Assert.Equal(3, pulled.Layers.Length);
+        Assert.Contains(tokens.Requests, r => r.User == TokenServer.User && r.Issued && r.Scopes == "repository:test/busybox:pull");
+        Assert.Contains(tokens.Requests, r => r.User is null && !r.Issued);
+        Assert.Equal(reference, store.ListImages().Single().Reference);
+    }
 }
