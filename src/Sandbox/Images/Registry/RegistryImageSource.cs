@@ -6,7 +6,7 @@ namespace Sandbox.Images.Registry;
 
 /// <summary>
 /// A registry repository as an <see cref="ImageSource"/>: its index holds the one manifest (or index) the
-/// reference names, so <see cref="ImageSource.Resolve"/> picks the platform and <see cref="Store.ImageStore.ImportAsync"/>
+/// reference names, so <see cref="ImageSource.Resolve"/> picks the platform and <see cref="Store.ImageStore.ImportAsync(ImageSource, ImageReference, string?, Platform?, CancellationToken)"/>
 /// unpacks, verifies and stores it as it does any source. Manifests are fetched from <c>/manifests/</c>, other blobs
 /// streamed from <c>/blobs/</c>, verified as they stream.
 /// </summary>

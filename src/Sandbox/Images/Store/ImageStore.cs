@@ -68,9 +68,15 @@ public sealed partial class ImageStore
     /// Imports the image <paramref name="sourceName"/> (null: the only one) from <paramref name="source"/> under
     /// the name <paramref name="reference"/>: every layer not yet in the store is unpacked and verified, then the
     /// manifest and config are stored, then the name. Importing what is there already costs only the checks.
-    /// <paramref name="platform"/> picks from a multi-platform image (default: this host).
     /// </summary>
-    public async Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName = null, CancellationToken cancellationToken = default, Platform? platform = null)
+    public Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName = null, CancellationToken cancellationToken = default) =>
+        ImportAsync(source, reference, sourceName, platform: null, cancellationToken);
+
+    /// <summary>
+    /// Imports as <see cref="ImportAsync(ImageSource, ImageReference, string?, CancellationToken)"/> does, picking
+    /// <paramref name="platform"/> (null: this host) from a multi-platform image.
+    /// </summary>
+    public async Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName, Platform? platform, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(reference);
