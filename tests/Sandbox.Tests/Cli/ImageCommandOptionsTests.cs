@@ -97,6 +97,25 @@ public sealed class ImageCommandOptionsTests
         Assert.Equal([$"{layer.Short}: downloading 100 B", $"{layer.Short}: verified"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public void Terminal_progress_redraws_one_line_per_layer_in_place()
+    {
+        var output = new StringWriter();
+        var printer = new PullProgressPrinter(output, terminal: true);
+        var first = Digest.Sha256Of([1]);
+        var second = Digest.Sha256Of([2]);
+        printer.Report(new BlobProgress(first, MediaTypes.OciLayerTarGzip, 10, 100, false));
+        printer.Report(new BlobProgress(second, MediaTypes.OciLayerTarGzip, 5, 50, false));
+        printer.Report(new BlobProgress(first, MediaTypes.OciLayerTarGzip, 100, 100, true));
+
+        string Line(string text) => $"\r\u001b[2K{text}\n";
+        Assert.Equal(
+            Line($"{first.Short}: 10 B / 100 B")
+            + "\u001b[1A" + Line($"{first.Short}: 10 B / 100 B") + Line($"{second.Short}: 5 B / 50 B")
+            + "\u001b[2A" + Line($"{first.Short}: verified 100 B") + Line($"{second.Short}: 5 B / 50 B"),
+            output.ToString());
+    }
+
     private static RootCommand CreateRoot()
     {
         var root = new RootCommand();

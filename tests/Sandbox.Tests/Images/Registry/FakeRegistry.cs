@@ -37,6 +37,12 @@ internal sealed class FakeRegistry : HttpMessageHandler
 
     public bool RedirectBlobs { get; set; }
 
+    /// <summary>When set, /v2/ requests need these Basic credentials (a registry behind htpasswd).</summary>
+    public (string User, string Password)? RegistryBasic { get; set; }
+
+    /// <summary>When set, manifests are served with this Content-Type instead of their media type.</summary>
+    public string? ManifestContentType { get; set; }
+
     public Digest? CorruptBlob { get; set; }
 
     public Digest? HangingBlob { get; set; }
@@ -110,6 +116,13 @@ internal sealed class FakeRegistry : HttpMessageHandler
             response.Headers.WwwAuthenticate.Add(new AuthenticationHeaderValue("Bearer", $"realm=\"{Realm}\",service=\"fake-registry\",scope=\"repository:{Repository}:pull\""));
             return response;
         }
+        if (RegistryBasic is var (basicUser, basicPassword)
+            && request.Headers.Authorization?.Parameter != Convert.ToBase64String(Encoding.UTF8.GetBytes($"{basicUser}:{basicPassword}")))
+        {
+            var response = Respond(HttpStatusCode.Unauthorized, "{}");
+            response.Headers.WwwAuthenticate.Add(new AuthenticationHeaderValue("Basic", "realm=\"basic-realm\""));
+            return response;
+        }
         string prefix = $"/v2/{Repository}/";
         if (!url.AbsolutePath.StartsWith(prefix, StringComparison.Ordinal)) return Respond(HttpStatusCode.NotFound, "no such repository");
         string rest = url.AbsolutePath[prefix.Length..];
@@ -120,7 +133,7 @@ internal sealed class FakeRegistry : HttpMessageHandler
             var accepted = request.Headers.Accept.Select(a => a.MediaType).ToList();
             if (!accepted.Contains(manifest.MediaType)) return Respond(HttpStatusCode.NotFound, "not acceptable");
             var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(manifest.Bytes), RequestMessage = request };
-            response.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+            response.Content.Headers.ContentType = new MediaTypeHeaderValue(ManifestContentType ?? manifest.MediaType);
             response.Headers.Add("Docker-Content-Digest", Digest.Sha256Of(manifest.Bytes).ToString());
             return response;
         }

@@ -220,4 +220,30 @@ public sealed class RegistryClientTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetManifestAsync(Ref(), new CancellationToken(canceled: true)));
         Assert.Empty(registry.Requests);
     }
+
+    [Fact]
+    public async Task A_manifest_served_as_plain_json_is_known_by_its_own_media_type_field()
+    {
+        var registry = new FakeRegistry { ManifestContentType = "application/json" };
+        registry.AddImage("amd64", new LayerTar().File("a", "1"), "1");
+        using var client = new RegistryClient(Fast, registry);
+
+        var manifest = await client.GetManifestAsync(Ref());
+
+        Assert.Equal(MediaTypes.OciManifest, manifest.MediaType);
+    }
+
+    [Fact]
+    public async Task A_registry_asking_for_Basic_gets_the_clients_credentials_and_without_them_the_401_is_the_error()
+    {
+        var registry = new FakeRegistry { RegistryBasic = ("bob", "pw") };
+        registry.AddImage("amd64", new LayerTar().File("a", "1"), "1");
+        using var withCredentials = new RegistryClient(Fast.WithCredentials(FakeRegistry.Host, new RegistryCredentials("bob", "pw")), registry);
+        await withCredentials.GetManifestAsync(Ref());
+
+        using var anonymous = new RegistryClient(Fast, new FakeRegistry { RegistryBasic = ("bob", "pw") });
+        var e = await Assert.ThrowsAsync<RegistryException>(() => anonymous.GetManifestAsync(Ref()));
+        Assert.Equal(HttpStatusCode.Unauthorized, e.Status);
+        Assert.Contains("needs credentials", e.Message, StringComparison.Ordinal);
+    }
 }
