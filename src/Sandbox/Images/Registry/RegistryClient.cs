@@ -10,7 +10,8 @@ namespace Sandbox.Images.Registry;
 /// Reads images from a registry through the OCI distribution API: manifests by tag or digest (OCI index and
 /// manifest, Docker manifest list and manifest), blobs streamed and verified byte by byte. Handles bearer-token
 /// auth (anonymous or with Basic credentials, tokens cached per registry and scope), redirects (dropping the
-/// registry's credentials when the host changes), and retries with doubling backoff on 5xx, 429 and transport errors.
+/// registry's credentials when the host changes), and retries with doubling backoff on 5xx, 429 and transport errors
+/// (a blob download that breaks off is resumed from the byte reached).
 /// HTTPS, except for loopback registries and those marked insecure.
 /// </summary>
 public sealed class RegistryClient : IDisposable
@@ -126,7 +127,8 @@ public sealed class RegistryClient : IDisposable
                     ? $"the repository '{reference.Repository}' has no blob {descriptor.Digest}."
                     : "the blob could not be read.");
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new VerifyingBlobStream(response, body, descriptor, reference.ToString(), progress, cancellationToken);
+            return new VerifyingBlobStream(response, body, descriptor, reference.ToString(), progress, cancellationToken,
+                (offset, ct) => SendAsync(reference, "blobs/" + descriptor.Digest, null, ct, rangeFrom: offset), Options.MaxAttempts - 1);
         }
         catch
         {
@@ -136,7 +138,7 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>Sends a GET for <c>/v2/REPOSITORY/PATH</c>, authenticating, following redirects and retrying as the class describes.</summary>
-    private async Task<HttpResponseMessage> SendAsync(ImageReference reference, string path, string? accept, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(ImageReference reference, string path, string? accept, CancellationToken cancellationToken, long rangeFrom = 0)
     {
         var url = new Uri(BaseUri(reference.Registry), $"v2/{reference.Repository}/{path}");
         string scope = $"repository:{reference.Repository}:pull";
@@ -146,7 +148,7 @@ public sealed class RegistryClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await SendFollowingRedirectsAsync(reference, url, scope, accept, cancellationToken).ConfigureAwait(false);
+                response = await SendFollowingRedirectsAsync(reference, url, scope, accept, rangeFrom, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -169,7 +171,7 @@ public sealed class RegistryClient : IDisposable
 
     private TimeSpan Backoff(int attempt) => Options.RetryDelay * Math.Pow(2, attempt - 1);
 
-    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ImageReference reference, Uri url, string scope, string? accept, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ImageReference reference, Uri url, string scope, string? accept, long rangeFrom, CancellationToken cancellationToken)
     {
         string tokenKey = reference.Registry + " " + scope;
         bool authenticated = false;
@@ -178,6 +180,7 @@ public sealed class RegistryClient : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, current);
             if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+            if (rangeFrom > 0) request.Headers.Range = new RangeHeaderValue(rangeFrom, null);
             bool registryHost = current.Authority.Equals(url.Authority, StringComparison.OrdinalIgnoreCase);
             if (registryHost)
             {

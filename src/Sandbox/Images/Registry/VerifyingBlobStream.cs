@@ -6,12 +6,16 @@ namespace Sandbox.Images.Registry;
 /// <summary>
 /// A blob's body as it streams from the registry: every byte is hashed and counted; reading past the
 /// descriptor's size, or reaching the end with fewer bytes or another digest, is a <see cref="RegistryException"/>
-/// naming the blob. Cancelling the token aborts the download (the response is disposed) and the next read throws.
+/// naming the blob. A connection that breaks mid-body is resumed from the byte reached (a Range request; a server
+/// that ignores it resends from the start and the bytes already hashed are skipped), a bounded number of times.
+/// Cancelling the token aborts the download (the response is disposed) and the next read throws.
 /// </summary>
 internal sealed class VerifyingBlobStream : Stream
 {
-    private readonly HttpResponseMessage _response;
-    private readonly Stream _inner;
+    private readonly Func<long, CancellationToken, Task<HttpResponseMessage>>? _resume;
+    private int _resumesLeft;
+    private HttpResponseMessage _response;
+    private Stream _inner;
     private readonly Descriptor _descriptor;
     private readonly IncrementalHash _hash;
     private readonly string _image;
@@ -20,8 +24,11 @@ internal sealed class VerifyingBlobStream : Stream
     private readonly CancellationTokenRegistration _registration;
     private bool _verified;
 
-    public VerifyingBlobStream(HttpResponseMessage response, Stream inner, Descriptor descriptor, string image, IProgress<BlobProgress>? progress, CancellationToken cancellationToken)
+    public VerifyingBlobStream(HttpResponseMessage response, Stream inner, Descriptor descriptor, string image, IProgress<BlobProgress>? progress, CancellationToken cancellationToken,
+        Func<long, CancellationToken, Task<HttpResponseMessage>>? resume = null, int maxResumes = 0)
     {
+        _resume = resume;
+        _resumesLeft = maxResumes;
         _response = response;
         _inner = inner;
         _descriptor = descriptor;
@@ -29,7 +36,7 @@ internal sealed class VerifyingBlobStream : Stream
         _image = image;
         _progress = progress;
         _cancellationToken = cancellationToken;
-        _registration = cancellationToken.Register(static r => ((HttpResponseMessage)r!).Dispose(), response);
+        _registration = cancellationToken.Register(static s => ((VerifyingBlobStream)s!)._response.Dispose(), this);
     }
 
     /// <summary>Bytes read so far.</summary>
@@ -42,15 +49,20 @@ internal sealed class VerifyingBlobStream : Stream
         _cancellationToken.ThrowIfCancellationRequested();
         if (_verified) return 0;
         int n;
-        try
+        while (true)
         {
-            n = _inner.Read(buffer);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or HttpRequestException)
-        {
-            _cancellationToken.ThrowIfCancellationRequested();
-            throw new RegistryException($"the download broke off after {BytesRead} of {_descriptor.Size} bytes: {e.Message}", _image, Url, null, _descriptor.Digest,
+            try
+            {
+                n = _inner.Read(buffer);
+                break;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or HttpRequestException)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (TryResumeAsync(e).GetAwaiter().GetResult()) continue;
+                throw new RegistryException($"the download broke off after {BytesRead} of {_descriptor.Size} bytes: {e.Message}", _image, Url, null, _descriptor.Digest,
                 "Check the network and pull again (blobs already in the store are kept).", e);
+            }
         }
         return Account(buffer[..n]);
     }
@@ -60,18 +72,61 @@ internal sealed class VerifyingBlobStream : Stream
         _cancellationToken.ThrowIfCancellationRequested();
         if (_verified) return 0;
         int n;
-        try
+        while (true)
         {
-            n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or HttpRequestException)
-        {
-            _cancellationToken.ThrowIfCancellationRequested();
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new RegistryException($"the download broke off after {BytesRead} of {_descriptor.Size} bytes: {e.Message}", _image, Url, null, _descriptor.Digest,
+            try
+            {
+                n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or HttpRequestException)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (await TryResumeAsync(e).ConfigureAwait(false)) continue;
+                throw new RegistryException($"the download broke off after {BytesRead} of {_descriptor.Size} bytes: {e.Message}", _image, Url, null, _descriptor.Digest,
                 "Check the network and pull again (blobs already in the store are kept).", e);
+            }
         }
         return Account(buffer.Span[..n]);
+    }
+
+    /// <summary>Reopens the body at <see cref="BytesRead"/>, if resumes are left. False if not (the caller reports the break).</summary>
+    private async Task<bool> TryResumeAsync(Exception broken)
+    {
+        if (_resume is null || _resumesLeft <= 0) return false;
+        _resumesLeft--;
+        HttpResponseMessage next;
+        try
+        {
+            next = await _resume(BytesRead, _cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException)
+        {
+            return false; // the original break is the better message
+        }
+        var range = next.Content.Headers.ContentRange;
+        long skip;
+        if (next.StatusCode == System.Net.HttpStatusCode.PartialContent && range?.From == BytesRead) skip = 0;
+        else if (next.StatusCode == System.Net.HttpStatusCode.OK) skip = BytesRead;
+        else
+        {
+            next.Dispose();
+            return false;
+        }
+        var old = _response;
+        _response = next;
+        old.Dispose();
+        _inner.Dispose();
+        _inner = await next.Content.ReadAsStreamAsync(_cancellationToken).ConfigureAwait(false);
+        var discard = new byte[81920];
+        while (skip > 0)
+        {
+            int n = await _inner.ReadAsync(discard.AsMemory(0, (int)Math.Min(skip, discard.Length)), _cancellationToken).ConfigureAwait(false);
+            if (n == 0) throw new IOException("the resent body is shorter than what was already read", broken);
+            skip -= n;
+        }
+        return true;
     }
 
     private int Account(ReadOnlySpan<byte> read)

@@ -47,6 +47,14 @@ internal sealed class FakeRegistry : HttpMessageHandler
 
     public Digest? HangingBlob { get; set; }
 
+    /// <summary>When set, the first response for this blob breaks off (an IOException) half way.</summary>
+    public Digest? BreakingBlob { get; set; }
+
+    /// <summary>When set, Range headers are ignored (the whole blob is resent with 200).</summary>
+    public bool IgnoreRange { get; set; }
+
+    private int _broken;
+
     /// <summary>Tokens issued so far.</summary>
     public int TokensIssued;
 
@@ -107,7 +115,7 @@ internal sealed class FakeRegistry : HttpMessageHandler
         if (url.Authority == StorageHost)
         {
             if (request.Headers.Authorization is not null) return Respond(HttpStatusCode.BadRequest, "credentials leaked to the storage host");
-            return ServeBlob(url.AbsolutePath.TrimStart('/'));
+            return ServeBlob(url.AbsolutePath.TrimStart('/'), request.Headers.Range?.Ranges.FirstOrDefault()?.From);
         }
         if (Interlocked.Decrement(ref _failuresLeft) >= 0) return Respond(HttpStatusCode.ServiceUnavailable, "busy");
         if (RequireToken && request.Headers.Authorization is not { Scheme: "Bearer", Parameter: "token-" + "ok" })
@@ -148,20 +156,28 @@ internal sealed class FakeRegistry : HttpMessageHandler
                 response.Headers.Location = new Uri($"http://{StorageHost}/{digest}?signature=x");
                 return response;
             }
-            var served = ServeBlob(digest);
+            var served = ServeBlob(digest, request.Headers.Range?.Ranges.FirstOrDefault()?.From);
             served.RequestMessage = request;
             return served;
         }
         return Respond(HttpStatusCode.NotFound, "unknown endpoint");
     }
 
-    private HttpResponseMessage ServeBlob(string digest)
+    private HttpResponseMessage ServeBlob(string digest, long? from)
     {
         if (!_blobs.TryGetValue(digest, out var bytes)) return Respond(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}");
         if (CorruptBlob?.ToString() == digest)
         {
             bytes = (byte[])bytes.Clone();
             bytes[^1] ^= 0xFF;
+        }
+        if (BreakingBlob?.ToString() == digest && Interlocked.Exchange(ref _broken, 1) == 0)
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BreakingStream(bytes, bytes.Length / 2)) };
+        if (from is { } start && !IgnoreRange)
+        {
+            var partial = new HttpResponseMessage(HttpStatusCode.PartialContent) { Content = new ByteArrayContent(bytes[(int)start..]) };
+            partial.Content.Headers.ContentRange = new ContentRangeHeaderValue(start, bytes.Length - 1, bytes.Length);
+            return partial;
         }
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new MemoryStream(bytes)) };
     }
@@ -183,4 +199,26 @@ internal sealed class FakeRegistry : HttpMessageHandler
 
     private static HttpResponseMessage Respond(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body) };
+
+    /// <summary>Gives <c>breakAt</c> bytes, then fails as a reset connection does.</summary>
+    private sealed class BreakingStream(byte[] bytes, int breakAt) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes[..breakAt]);
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = _inner.Read(buffer, offset, count);
+            return n > 0 ? n : throw new IOException("connection reset by peer (fake)");
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

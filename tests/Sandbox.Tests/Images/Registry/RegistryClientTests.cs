@@ -246,4 +246,23 @@ public sealed class RegistryClientTests
         Assert.Equal(HttpStatusCode.Unauthorized, e.Status);
         Assert.Contains("needs credentials", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_download_that_breaks_off_is_resumed_from_the_byte_reached_and_still_verified(bool serverIgnoresRange)
+    {
+        var registry = new FakeRegistry { IgnoreRange = serverIgnoresRange };
+        var image = registry.AddImage("amd64", new LayerTar().File("a", new string('x', 100_000)), "1");
+        registry.BreakingBlob = image.Layer.Digest;
+        using var client = new RegistryClient(Fast, registry);
+
+        var copy = new MemoryStream();
+        await using (var blob = await client.OpenBlobAsync(Ref(), new Descriptor(MediaTypes.OciLayerTarGzip, image.Layer.Digest, image.Layer.Size!.Value)))
+            await blob.CopyToAsync(copy);
+
+        Assert.Equal(image.Layer.Digest, Digest.Sha256Of(copy.ToArray()));
+        var resumed = registry.Requests.Last();
+        Assert.Equal(image.Layer.Size!.Value / 2, resumed.Headers.Range!.Ranges.Single().From);
+    }
 }
