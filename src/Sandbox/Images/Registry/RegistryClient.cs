@@ -193,7 +193,7 @@ public sealed class RegistryClient : IDisposable
             response.RequestMessage ??= request; // errors name the URL even when a handler leaves it out
             if (response.StatusCode == HttpStatusCode.Unauthorized && registryHost && !authenticated)
             {
-                var challenge = response.Headers.WwwAuthenticate.Select(h => BearerChallenge.TryParse(h.ToString(), out var c) ? c : null).OfType<BearerChallenge>().ToList();
+                var challenge = response.Headers.WwwAuthenticate.Select(h => AuthenticationChallenge.TryParse(h.ToString(), out var c) ? c : null).OfType<AuthenticationChallenge>().ToList();
                 if (challenge.FirstOrDefault(c => c.IsBearer) is { } bearer)
                 {
                     response.Dispose();
@@ -232,7 +232,7 @@ public sealed class RegistryClient : IDisposable
         or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
 
     /// <summary>Asks the challenge's realm for a token (with Basic credentials if the client has them for this registry).</summary>
-    private async Task<string> FetchTokenAsync(ImageReference reference, BearerChallenge challenge, string scope, Uri challengedUrl, CancellationToken cancellationToken)
+    private async Task<string> FetchTokenAsync(ImageReference reference, AuthenticationChallenge challenge, string scope, Uri challengedUrl, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != Uri.UriSchemeHttps && realm.Scheme != Uri.UriSchemeHttp))
             throw new RegistryException($"the registry asks for a bearer token but its realm '{challenge.Realm}' is not an HTTP(S) URL.", reference.ToString(), challengedUrl, HttpStatusCode.Unauthorized, null,

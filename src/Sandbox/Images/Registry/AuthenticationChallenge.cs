@@ -9,7 +9,7 @@ namespace Sandbox.Images.Registry;
 /// </summary>
 /// <param name="Scheme">The scheme, as sent.</param>
 /// <param name="Parameters">The parameters, names compared without case.</param>
-public sealed record BearerChallenge(string Scheme, ImmutableDictionary<string, string> Parameters)
+public sealed record AuthenticationChallenge(string Scheme, ImmutableDictionary<string, string> Parameters)
 {
     /// <summary>True for the Bearer scheme.</summary>
     public bool IsBearer => Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase);
@@ -24,7 +24,7 @@ public sealed record BearerChallenge(string Scheme, ImmutableDictionary<string, 
     public string? Scope => Parameters.GetValueOrDefault("scope");
 
     /// <summary>Parses one challenge: <c>Scheme k1="v1",k2=v2</c>. False if the text is not one.</summary>
-    public static bool TryParse(string? text, [NotNullWhen(true)] out BearerChallenge? challenge)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out AuthenticationChallenge? challenge)
     {
         challenge = null;
         if (string.IsNullOrWhiteSpace(text)) return false;
@@ -66,7 +66,7 @@ public sealed record BearerChallenge(string Scheme, ImmutableDictionary<string, 
             }
             parameters[name] = value;
         }
-        challenge = new BearerChallenge(scheme, parameters.ToImmutable());
+        challenge = new AuthenticationChallenge(scheme, parameters.ToImmutable());
         return true;
     }
 }
