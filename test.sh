@@ -23,6 +23,7 @@ compgen -G "/usr/lib/*-linux-gnu/libseccomp.so.2" >/dev/null || missing+=(libsec
 [[ -f /usr/aarch64-linux-gnu/include/asm/unistd.h ]] || missing+=(linux-libc-dev-arm64-cross)  # seccomp: the aarch64 syscall table
 command -v umoci >/dev/null 2>&1 || missing+=(umoci)                          # image tests: build an OCI layout
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)                        # image tests: a docker-save archive
+[[ -x /usr/bin/docker-registry ]] || missing+=(docker-registry)             # image tests: a real registry to pull from (started on loopback by the tests)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)           # image tests: a static busybox for the image
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

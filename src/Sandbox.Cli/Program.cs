@@ -4,6 +4,10 @@ using Sandbox.Cli;
 var root = new RootCommand("sandbox: run untrusted programs in isolated Linux namespaces.");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(ImagesCommand.Create());
+root.Subcommands.Add(RmiCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -21,7 +21,7 @@ namespace Sandbox.Images.Store;
 /// <c>layer.json</c>; <c>blobs/sha256/HEX</c>; <c>images/HEX.json</c> (HEX = sha256 of the reference);
 /// <c>locks/HEX.lock</c>; <c>tmp/</c>.
 /// </remarks>
-public sealed class ImageStore
+public sealed partial class ImageStore
 {
     private const string LockFile = "store.lock";
 
@@ -69,12 +69,19 @@ public sealed class ImageStore
     /// the name <paramref name="reference"/>: every layer not yet in the store is unpacked and verified, then the
     /// manifest and config are stored, then the name. Importing what is there already costs only the checks.
     /// </summary>
-    public async Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName = null, CancellationToken cancellationToken = default)
+    public Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName = null, CancellationToken cancellationToken = default) =>
+        ImportAsync(source, reference, sourceName, platform: null, cancellationToken);
+
+    /// <summary>
+    /// Imports as <see cref="ImportAsync(ImageSource, ImageReference, string?, CancellationToken)"/> does, picking
+    /// <paramref name="platform"/> (null: this host) from a multi-platform image.
+    /// </summary>
+    public async Task<StoredImage> ImportAsync(ImageSource source, ImageReference reference, string? sourceName, Platform? platform, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(reference);
         using var storeLock = await Task.Run(() => FileLock.Acquire(Path.Combine(Root, LockFile), exclusive: false, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var image = source.Resolve(sourceName);
+        var image = source.Resolve(sourceName, platform);
         var layers = image.Manifest.Layers.Select((descriptor, i) => (descriptor, diffId: image.Config.DiffIds[i])).ToList();
         foreach (var (descriptor, _) in layers)
             if (MediaTypes.LayerCompressionOf(descriptor.MediaType) is null)

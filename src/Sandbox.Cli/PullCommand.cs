@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Sandbox.Images;
+using Sandbox.Images.Registry;
+
+namespace Sandbox.Cli;
+
+/// <summary><c>sandbox pull REF [--store DIR] [--insecure-registry HOST]... [--platform OS/ARCH]</c>: pulls an image from its registry into the store.</summary>
+internal static class PullCommand
+{
+    public static Command Create()
+    {
+        var reference = new Argument<string>("reference") { Description = "The image, e.g. busybox, debian:12 or 127.0.0.1:5000/app:1 (loopback registries use plain HTTP)." };
+        var store = ImageCommandOptions.CreateStoreOption();
+        var insecure = new Option<string[]>("--insecure-registry") { Description = "Reach this registry (host[:port]) over plain HTTP (repeatable)." };
+        var platform = new Option<string?>("--platform") { Description = "The platform to pick from a multi-platform image, e.g. linux/arm64 (default: this host's)." };
+        var pull = new Command("pull", "Pull an image from a registry into the image store (layers verified and unpacked once).") { reference, store, insecure, platform };
+        pull.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!PullArguments.TryBind(parse.GetValue(reference), parse.GetValue(store), parse.GetValue(insecure), parse.GetValue(platform),
+                    Environment.GetEnvironmentVariable(ImageCommandOptions.StoreVariable), out var arguments, out var problems))
+            {
+                foreach (string problem in problems) Console.Error.WriteLine($"sandbox pull: {problem}");
+                return ExitCodes.Usage;
+            }
+            return await RunAsync(arguments!, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
+        });
+        return pull;
+    }
+
+    internal static async Task<int> RunAsync(PullArguments arguments, TextWriter output, TextWriter error, bool terminal, CancellationToken cancellationToken)
+    {
+        var store = ImageCommandOptions.OpenStore(arguments.StoreRoot, error, "pull");
+        if (store is null) return 1;
+        var options = new RegistryClientOptions();
+        foreach (string host in arguments.InsecureRegistries) options = options.WithInsecureRegistry(host);
+        using var client = new RegistryClient(options);
+        try
+        {
+            output.WriteLine($"Pulling {arguments.Reference}");
+            var image = await store.PullAsync(client, arguments.Reference, arguments.Platform, new PullProgressPrinter(output, terminal), cancellationToken);
+            output.WriteLine($"Pulled {image.Reference}: manifest {image.ManifestDigest}, {image.Layers.Length} layer(s), {image.Config.Platform}");
+            return 0;
+        }
+        catch (ImageException e)
+        {
+            error.WriteLine($"sandbox pull: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("sandbox pull: interrupted; nothing partial was kept.");
+            return 130;
+        }
+    }
+}
