@@ -40,6 +40,8 @@ internal sealed class TimingSyscalls(ISyscalls inner) : ISyscalls
 
     public SafeFileHandle? TryCreateNetworkNamespace(out int errno) => inner.TryCreateNetworkNamespace(out errno);
 
+    public bool MakeCurrentThreadIdle() => inner.MakeCurrentThreadIdle();
+
     public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSealedMemoryFile(name, contents);
 
     public IReadOnlyList<string> ReadKernelLog() => inner.ReadKernelLog();

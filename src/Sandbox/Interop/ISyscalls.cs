@@ -31,6 +31,12 @@ internal interface ISyscalls
     SafeFileHandle? TryCreateNetworkNamespace(out int errno);
 
     /// <summary>
+    /// sched_setscheduler(SCHED_IDLE) for the calling thread: it then runs only on CPU time nothing else wants (work ahead
+    /// of time must not delay the launches it prepares). False if the kernel refused.
+    /// </summary>
+    bool MakeCurrentThreadIdle();
+
+    /// <summary>
     /// A memfd (close-on-exec) holding <paramref name="contents"/>, sealed against any change: what a sandbox's init
     /// reads its seccomp program from.
     /// </summary>

@@ -66,6 +66,15 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         }
     }
 
+    private static readonly int SysSchedSetscheduler = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 119 : 144;
+    private const int SchedIdle = 5;
+
+    public bool MakeCurrentThreadIdle()
+    {
+        int priority = 0;  // struct sched_param { int sched_priority; }
+        return (long)syscall(SysSchedSetscheduler, 0, SchedIdle, &priority) == 0;
+    }
+
     public SafeFileHandle? TryCreateNetworkNamespace(out int errno)
     {
         int fd;

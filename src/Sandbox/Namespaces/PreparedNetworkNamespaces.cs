@@ -101,6 +101,10 @@ internal sealed class PreparedNetworkNamespaces : IDisposable
 
     private void MakeNamespaces()
     {
+        // Idle priority: making a namespace (~0.4 ms of CPU) must never delay a launch, least of all on a small
+        // machine; the pool refills from CPU time nobody else wants, and an empty pool only means launches make
+        // their own. Refused (it never is for one's own thread): the thread keeps normal priority.
+        _syscalls.MakeCurrentThreadIdle();
         while (true)
         {
             lock (_gate)

@@ -54,6 +54,17 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
     /// <summary>The network namespaces handed out (stand-in handles).</summary>
     public List<SafeFileHandle> NetworkNamespaces { get; } = [];
 
+    /// <summary>How many threads asked to run at idle priority.</summary>
+    public int IdleThreads => Volatile.Read(ref _idleThreads);
+
+    private int _idleThreads;
+
+    public bool MakeCurrentThreadIdle()
+    {
+        Interlocked.Increment(ref _idleThreads);
+        return true;
+    }
+
     public SafeFileHandle? TryCreateNetworkNamespace(out int errno)
     {
         errno = NetworkNamespaceErrno;

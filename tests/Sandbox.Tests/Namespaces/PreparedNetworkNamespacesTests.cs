@@ -27,6 +27,17 @@ public sealed class PreparedNetworkNamespacesTests
     }
 
     [Fact]
+    public void The_namespaces_are_made_at_idle_priority_so_that_making_them_never_delays_a_launch()
+    {
+        var kernel = Kernel(euid: 0);
+        using var pool = new PreparedNetworkNamespaces(kernel, capacity: 2);
+
+        Assert.True(pool.WaitUntilFull(Patience));
+
+        Assert.Equal(1, kernel.IdleThreads);
+    }
+
+    [Fact]
     public void A_taken_namespace_leaves_the_pool_and_is_replaced()
     {
         var kernel = Kernel(euid: 0);
