@@ -64,6 +64,35 @@ internal static class CgroupFiles
         return pids;
     }
 
+    /// <summary>
+    /// Turns swap off for a sandbox cgroup by writing <paramref name="value"/> to <paramref name="path"/> (v1
+    /// memory.memsw.limit_in_bytes, v2 memory.swap.max), written without looking first: the file is missing only
+    /// without swap accounting, which the write's ENOENT says. That is fine when the host has no swap (the result says
+    /// so); otherwise an error with <paramref name="noAccountingFix"/>.
+    /// </summary>
+    public static void TurnSwapOff(ICgroupFileSystem fileSystem, string path, string value, string enforcedAs,
+        string noAccountingFix, ICollection<CgroupEnforcedLimit> enforced)
+    {
+        try
+        {
+            fileSystem.WriteText(path, value);
+            enforced.Add(new CgroupEnforcedLimit("swap", enforcedAs));
+            return;
+        }
+        catch (CgroupIOException e) when (e.Errno != CgroupIOException.ENOENT)
+        {
+            throw new CgroupException($"turn swap off (writing '{value}')", path, e.Errno, FixFor(e.Errno), e);
+        }
+        catch (CgroupIOException)
+        {
+            // No swap accounting: fine only if the host has no swap.
+        }
+        if (!HostHasSwap(fileSystem))
+            enforced.Add(new CgroupEnforcedLimit("swap", "none: the host has no swap (/proc/swaps is empty)"));
+        else
+            throw new CgroupException("turn swap off", path, CgroupIOException.ENOENT, noAccountingFix);
+    }
+
     /// <summary>Whether the host has swap configured (/proc/swaps lists a device after its header line).</summary>
     public static bool HostHasSwap(ICgroupFileSystem fileSystem) =>
         (fileSystem.TryReadText("/proc/swaps") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > 1;

@@ -24,33 +24,10 @@ internal static class V1MemoryController
         {
             return;
         }
-        // Written without looking first: the file is missing only without swap accounting, which the write's ENOENT says.
-        string memsw = directory + "/memory.memsw.limit_in_bytes";
-        try
-        {
-            fileSystem.WriteText(memsw, value);
-            enforced.Add(new CgroupEnforcedLimit("swap", $"cgroup v1 memory.memsw.limit_in_bytes={value} (= the memory limit)"));
-            return;
-        }
-        catch (CgroupIOException e) when (e.Errno != CgroupIOException.ENOENT)
-        {
-            throw new CgroupException($"turn swap off (writing '{value}')", memsw, e.Errno, CgroupFiles.FixFor(e.Errno), e);
-        }
-        catch (CgroupIOException)
-        {
-            // No swap accounting: fine only if the host has no swap.
-        }
-        if (!CgroupFiles.HostHasSwap(fileSystem))
-        {
-            enforced.Add(new CgroupEnforcedLimit("swap", "none: the host has no swap (/proc/swaps is empty)"));
-        }
-        else
-        {
-            throw new CgroupException(
-                "turn swap off", memsw, CgroupIOException.ENOENT,
-                "The kernel has no swap accounting (booted without swapaccount=1): boot with swapaccount=1, turn swap off "
-                + "on the host (`swapoff -a`), or allow the sandbox to swap.");
-        }
+        CgroupFiles.TurnSwapOff(fileSystem, directory + "/memory.memsw.limit_in_bytes", value,
+            $"cgroup v1 memory.memsw.limit_in_bytes={value} (= the memory limit)",
+            "The kernel has no swap accounting (booted without swapaccount=1): boot with swapaccount=1, turn swap off "
+            + "on the host (`swapoff -a`), or allow the sandbox to swap.", enforced);
     }
 
     /// <summary>Adds peak memory (memory.max_usage_in_bytes), OOM kills (memory.oom_control) and limit hits (memory.failcnt).</summary>

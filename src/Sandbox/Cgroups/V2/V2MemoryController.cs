@@ -22,33 +22,9 @@ internal static class V2MemoryController
         {
             return;
         }
-        // Written without looking first: the file is missing only without swap accounting, which the write's ENOENT says.
-        string swapMax = directory + "/memory.swap.max";
-        try
-        {
-            fileSystem.WriteText(swapMax, "0");
-            enforced.Add(new CgroupEnforcedLimit("swap", "cgroup v2 memory.swap.max=0"));
-            return;
-        }
-        catch (CgroupIOException e) when (e.Errno != CgroupIOException.ENOENT)
-        {
-            throw new CgroupException("turn swap off (writing '0')", swapMax, e.Errno, CgroupFiles.FixFor(e.Errno), e);
-        }
-        catch (CgroupIOException)
-        {
-            // No swap accounting: fine only if the host has no swap.
-        }
-        if (!CgroupFiles.HostHasSwap(fileSystem))
-        {
-            enforced.Add(new CgroupEnforcedLimit("swap", "none: the host has no swap (/proc/swaps is empty)"));
-        }
-        else
-        {
-            throw new CgroupException(
-                "turn swap off", swapMax, CgroupIOException.ENOENT,
-                "The kernel has no swap accounting (CONFIG_MEMCG_SWAP off, or booted with swapaccount=0): boot with "
-                + "swapaccount=1, turn swap off on the host (`swapoff -a`), or allow the sandbox to swap.");
-        }
+        CgroupFiles.TurnSwapOff(fileSystem, directory + "/memory.swap.max", "0", "cgroup v2 memory.swap.max=0",
+            "The kernel has no swap accounting (CONFIG_MEMCG_SWAP off, or booted with swapaccount=0): boot with "
+            + "swapaccount=1, turn swap off on the host (`swapoff -a`), or allow the sandbox to swap.", enforced);
     }
 
     /// <summary>Adds peak memory (memory.peak, Linux 5.19+), OOM kills and limit hits (memory.events).</summary>
