@@ -1,15 +1,15 @@
 namespace Sandbox.Benchmarks.Images;
 
-/// <summary>A temporary directory (under /var/tmp: a disk, as a store would be) removed on dispose.</summary>
+/// <summary>A temporary directory (by default under /var/tmp: a disk, as a store would be) removed on dispose.</summary>
 internal sealed class BenchScratch : IDisposable
 {
     private BenchScratch(string path) => Path = path;
 
     public string Path { get; }
 
-    public static BenchScratch Create(string prefix)
+    public static BenchScratch Create(string prefix, string? parent = null)
     {
-        string parent = Directory.Exists("/var/tmp") ? "/var/tmp" : System.IO.Path.GetTempPath();
+        parent ??= Directory.Exists("/var/tmp") ? "/var/tmp" : System.IO.Path.GetTempPath();
         return new BenchScratch(Directory.CreateDirectory(System.IO.Path.Combine(parent, prefix + Guid.NewGuid().ToString("N")[..12])).FullName);
     }
 
