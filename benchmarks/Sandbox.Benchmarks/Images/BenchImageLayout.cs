@@ -85,6 +85,3 @@ internal sealed class BenchImageLayout
         return (digest, bytes.Length);
     }
 }
-
-/// <summary>What one written layer holds.</summary>
-internal sealed record LayerFacts(string Name, Digest Digest, Digest DiffId, long CompressedBytes, long TarBytes, int Entries);
