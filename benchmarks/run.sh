@@ -9,17 +9,20 @@
 #   ./benchmarks/run.sh --bdn                  also the BenchmarkDotNet suite (Startup, Planning, Cgroups, Seccomp)
 #   ./benchmarks/run.sh --bdn-only             only the BenchmarkDotNet suite
 #   ./benchmarks/run.sh --wait-quiet 300       before each pass, wait up to 300 s for other processes to go quiet
+#   ./benchmarks/run.sh --images               only the image benchmarks: overlay-cost and pull-vs-skopeo (root; needs
+#                                              busybox-static, skopeo and docker-registry, which test.sh installs)
 #
 # Measure on a quiet machine: the report records how much CPU went to other work during each pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-side_by_side=1 bdn=0 args=()
+side_by_side=1 bdn=0 images_only=0 args=()
 while (($#)); do
   case $1 in
     --bdn) bdn=1 ;;
     --bdn-only) bdn=1 side_by_side=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --images) images_only=1 side_by_side=0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -82,6 +85,18 @@ if ((side_by_side)); then
   fi
   log "what a seccomp filter costs a system call"
   dotnet "$dll" seccomp-cost --out "$results/seccomp-cost.md"
+fi
+
+if ((side_by_side || images_only)) && [[ $(id -u) -eq 0 ]]; then
+  if [[ -x /bin/busybox ]] && command -v skopeo >/dev/null 2>&1 && [[ -x /usr/bin/docker-registry ]]; then
+    log "what an image root adds to a run"
+    dotnet "$dll" overlay-cost --runs 600 --out "$results/overlay-cost.md"
+    log "pulling from a loopback registry: Sandbox against skopeo"
+    dotnet build src/Sandbox.Cli -c Release -nologo -clp:ErrorsOnly   # the CLI contender
+    dotnet "$dll" pull-vs-skopeo --rounds 9 --out "$results/pull-vs-skopeo.md"
+  else
+    echo "run.sh: image benchmarks skipped: they need busybox-static, skopeo and docker-registry (apt-get install busybox-static skopeo docker-registry; test.sh installs them)." >&2
+  fi
 fi
 
 if ((bdn)); then

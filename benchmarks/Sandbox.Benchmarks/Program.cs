@@ -13,6 +13,8 @@ namespace Sandbox.Benchmarks;
 /// <item><c>cgroup-cost [--runs N] [--out FILE]</c>: what a sandbox cgroup costs (create, join, destroy, accounting), per file operation, and what each limit adds to a complete run (root only).</item>
 /// <item><c>seccomp-cost [--rounds N] [--calls N] [--reps N] [--out FILE]</c>: what a loaded seccomp filter costs a system call, the Default and the Moby profile compiled by us and by libseccomp, against no filter; writes benchmarks/results/seccomp-cost.md.</item>
 /// <item><c>spawn-probe</c>: one Process.Start and one Sandbox run, to trace how each spawns.</item>
+/// <item><c>overlay-cost [--runs N] [--warmup N] [--out FILE]</c>: what an image root (overlay of cached layers) adds to a cold run, against the host root.</item>
+/// <item><c>pull-vs-skopeo [--rounds N] [--no-cli] [--cli PATH] [--out FILE]</c>: pulling a five-layer image from docker-registry on loopback, Sandbox (library and CLI) against <c>skopeo copy</c>.</item>
 /// <item><c>layers [--runs N]</c>: <c>tar -xzf</c> against the layer applier on the same gzip layer, interleaved.</item>
 /// <item>anything else: the BenchmarkDotNet suite (e.g. <c>--filter '*'</c>, <c>--list flat</c>).</item>
 /// </list>
@@ -43,6 +45,10 @@ public static class Program
             return LayerSideBySide.Run(args.AsSpan(1));
         if (args.Length > 0 && args[0] == "seccomp-cost")
             return await Seccomp.SeccompCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
+        if (args.Length > 0 && args[0] == "pull-vs-skopeo")
+            return await Images.PullVsSkopeoCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
+        if (args.Length > 0 && args[0] == "overlay-cost")
+            return await Images.OverlayCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "launch-breakdown")
             return await LaunchBreakdown.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
 

@@ -37,7 +37,9 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
             GidMap = identity.GidMap,
             Hostname = ns.HasFlag(SandboxNamespaces.Uts) ? spec.Hostname : null,
             RootStaging = staging,
-            RootOptions = spec.ReadOnlyRoot ? "size=1m,nr_inodes=4096,mode=0755" : RootFsPlanner.TmpfsOptions(spec.TmpSizeBytes, FileModes.Mode0755),
+            // On an image root the staging tmpfs holds the overlay's upper and work directories: the image's write cap.
+            RootOptions = spec.Image is not null ? RootFsPlanner.TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755)
+                : spec.ReadOnlyRoot ? "size=1m,nr_inodes=4096,mode=0755" : RootFsPlanner.TmpfsOptions(spec.TmpSizeBytes, FileModes.Mode0755),
             WorkingDirectory = SandboxPath.Normalize(spec.WorkingDirectory),
             Arguments = [spec.Program, .. spec.Arguments],
             Environment = [.. spec.Environment.Select(kv => $"{kv.Key}={kv.Value}")],

@@ -212,8 +212,9 @@ static const char *fd_child_path(char buf[64], int fd, const char *name)
     return buf;
 }
 
-/* Mounts a fresh tmpfs (data = its options) at target to hold upperdir and workdir, finishes the overlay
-   context with them and mounts the overlay on top: writes land in that tmpfs and vanish with the sandbox. */
+/* Mounts a fresh tmpfs (data = its options) at target to hold upperdir and workdir (over the root: the staging
+   tmpfs already there), finishes the overlay context with them and mounts the overlay on top: writes land in that
+   tmpfs and vanish with the sandbox. */
 static void child_mount_overlay(const struct child_context *c, int root, int index,
                                 const struct sbx_mount_op *op, int ctx)
 {
@@ -221,11 +222,16 @@ static void child_mount_overlay(const struct child_context *c, int root, int ind
     int is_root = target[0] == '.' && target[1] == 0;
     char fdbuf[32], upper[64], work[64];
     struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-    long fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY), scratch, r, mnt;
-    if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
-    r = RAW5(SYS_mount, "tmpfs", fd_path(fdbuf, (int)fd), "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, op->data));
-    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "tmpfs for the upper directory");
-    RAW1(SYS_close, fd);
+    long fd, scratch, r, mnt;
+    /* Over the new root, the staging tmpfs itself holds upper and work (the host sized it with the image's write
+       cap): one tmpfs fewer per run, ~25 us (benchmarks: overlay-cost). Elsewhere a tmpfs is mounted for them. */
+    if (!is_root) {
+        fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
+        if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
+        r = RAW5(SYS_mount, "tmpfs", fd_path(fdbuf, (int)fd), "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, op->data));
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "tmpfs for the upper directory");
+        RAW1(SYS_close, fd);
+    }
     /* Reopened by name, so the walk crosses onto the tmpfs just mounted there. */
     scratch = is_root ? RAW4(SYS_openat2, AT_FDCWD, plan_string(c, c->plan->root_staging), &how, sizeof how)
                       : child_open_beneath(root, target, O_PATH | O_DIRECTORY);

@@ -236,6 +236,18 @@ public sealed class LaunchPlannerTests
         Assert.All(plan.Mounts, m => Assert.Equal(SandboxPath.Normalize(m.Target), m.Target));
     }
 
+    [Fact]
+    public void On_an_image_root_the_staging_tmpfs_is_sized_by_the_image_write_cap_as_it_holds_the_overlay_s_upper_layer()
+    {
+        var image = new SandboxImage("test/image:1", ["/store/layers/a/diff"], new Sandbox.Images.Oci.ContainerConfig(), UserXattr: true);
+
+        var (readOnly, _) = PlanFor(Spec.WithImage(image).WithImageWriteSize(1 << 20), Rootless);
+        var (writable, _) = PlanFor(Spec.WithImage(image).WithImageWriteSize(2 << 20).WithWritableRoot().WithTmpSize(4096), Rootless);
+
+        Assert.Equal("size=1048576,mode=755", readOnly.RootOptions);
+        Assert.Equal("size=2097152,mode=755", writable.RootOptions);
+    }
+
     private static (LaunchPlan Plan, AppliedIsolation Isolation) PlanFor(SandboxSpec spec, uint euid)
     {
         Assert.Empty(spec.Validate(hostIsRoot: euid == 0));

@@ -25,6 +25,8 @@ public sealed partial class ImageStore
 {
     private const string LockFile = "store.lock";
 
+    private readonly StoreRecordCache _records = new();
+
     private ImageStore(ImageStoreOptions options)
     {
         Options = options;
@@ -108,9 +110,7 @@ public sealed partial class ImageStore
     public StoredLayer? FindLayer(Digest diffId)
     {
         string dir = Path.Combine(LayersDirectory, diffId.Encoded);
-        string record = Path.Combine(dir, "layer.json");
-        if (!File.Exists(record)) return null;
-        return StoreJson.ReadLayer(File.ReadAllBytes(record), Path.Combine(dir, "diff"));
+        return _records.Read(Path.Combine(dir, "layer.json"), bytes => StoreJson.ReadLayer(bytes, Path.Combine(dir, "diff")));
     }
 
     /// <summary>Every layer in the store.</summary>
@@ -314,28 +314,21 @@ public sealed partial class ImageStore
 
     private StoredImage? TryReadImage(string path)
     {
-        byte[] bytes;
-        try
+        var record = _records.Read(path, bytes =>
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        StoreJson.ImageRecord record;
-        try
-        {
-            record = StoreJson.ReadImage(bytes);
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new ImageException($"the store's record '{path}' is unreadable: {e.Message}", null, null,
-                "Delete the record (the image's name is lost; its layers are collected by the next garbage collection) and import the image again.", e);
-        }
-        string configPath = Path.Combine(BlobsDirectory, record.Config.Encoded);
-        if (!File.Exists(configPath)) return null;
-        var config = ImageConfig.Parse(File.ReadAllBytes(configPath));
+            try
+            {
+                return StoreJson.ReadImage(bytes);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new ImageException($"the store's record '{path}' is unreadable: {e.Message}", null, null,
+                    "Delete the record (the image's name is lost; its layers are collected by the next garbage collection) and import the image again.", e);
+            }
+        });
+        if (record is null) return null;
+        var config = _records.Read(Path.Combine(BlobsDirectory, record.Config.Encoded), bytes => ImageConfig.Parse(bytes));
+        if (config is null) return null;
         return new StoredImage(record.Reference, record.Manifest, record.Config, config, record.Layers, record.Imported);
     }
 
