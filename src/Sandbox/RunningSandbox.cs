@@ -27,6 +27,7 @@ public sealed class RunningSandbox : IAsyncDisposable
     private readonly Cgroups.ISandboxCgroup? _cgroup;
     private readonly System.Collections.Immutable.ImmutableArray<EnforcedLimit> _enforced;
     private int _cgroupReleased;
+    private SafeFileHandle? _mountNamespace;
     private readonly Lock _gate = new();
     private long _exitedAt;
     private KillReason _killReason;
@@ -34,7 +35,7 @@ public sealed class RunningSandbox : IAsyncDisposable
     private bool _disposed;
 
     internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, Cgroups.SandboxCgroups.Assignment limits, int pid,
-        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report)
+        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report, SafeFileHandle? mountNamespace = null)
     {
         _runner = runner;
         Spec = spec;
@@ -43,6 +44,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         _process = process;
         _started = started;
         _report = report;
+        _mountNamespace = mountNamespace;
         _cgroup = limits.Cgroup;
         _enforced = limits.Enforced;
         StandardInput = stdin;
@@ -122,12 +124,14 @@ public sealed class RunningSandbox : IAsyncDisposable
             Kill(KillReason.Cancelled);
             await _exited.ConfigureAwait(false);
             Collect();
+            ReleaseMountNamespace();
             await ReleaseCgroupAsync().ConfigureAwait(false);
             throw new OperationCanceledException(
                 $"The sandbox running '{Spec.Program}' (pid {Pid}) was cancelled; it and every process in it have been killed.",
                 cancellationToken);
         }
         var result = Collect();
+        ReleaseMountNamespace();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         return result;
     }
@@ -175,6 +179,7 @@ public sealed class RunningSandbox : IAsyncDisposable
             await _exited.ConfigureAwait(false);
         }
         Collect();
+        ReleaseMountNamespace();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         lock (_gate)
         {
@@ -270,6 +275,16 @@ public sealed class RunningSandbox : IAsyncDisposable
         var user = TimeSpan.FromMicroseconds(r.UserMicroseconds);
         var system = TimeSpan.FromMicroseconds(r.SystemMicroseconds);
         return new ResourceUsage(user + system, user, system, r.MaxRssKib * 1024, MemorySource.RusageMaxRss, false, null, CpuTimeSource.Rusage);
+    }
+
+    /// <summary>The host's handle on the sandbox's mount namespace until the run is reported, else null (tests).</summary>
+    internal SafeFileHandle? HeldMountNamespace => Volatile.Read(ref _mountNamespace);
+
+    /// <summary>Hands the held mount namespace (every process in it is gone) to the runner's deferred release.</summary>
+    private void ReleaseMountNamespace()
+    {
+        if (Interlocked.Exchange(ref _mountNamespace, null) is { } handle)
+            _runner.NamespaceRelease.Release(handle);
     }
 
     private async Task ReleaseCgroupAsync()

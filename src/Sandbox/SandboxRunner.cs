@@ -22,6 +22,7 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
+    private readonly Namespaces.DeferredNamespaceRelease _namespaceRelease = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
     internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
@@ -46,6 +47,9 @@ public sealed class SandboxRunner
     internal ISyscalls Syscalls => _syscalls;
 
     internal PidfdExitWatcher ExitWatcher => _exitWatcher.Value;
+
+    /// <summary>Closes the handles on dead sandboxes' mount namespaces off the path that reports their results.</summary>
+    internal Namespaces.DeferredNamespaceRelease NamespaceRelease => _namespaceRelease;
 
     /// <summary>The network namespaces made ahead of time (root hosts only), or null.</summary>
     internal Namespaces.PreparedNetworkNamespaces? NetworkNamespaces => _networkNamespaces;
@@ -172,7 +176,7 @@ public sealed class SandboxRunner
 
             var running = new RunningSandbox(this, spec, isolation, limits, launched.Pid, launched.Process!, startedAt,
                 ToStream(ref stdinHost, PipeDirection.Out), ToStream(ref stdoutHost, PipeDirection.In),
-                ToStream(ref stderrHost, PipeDirection.In), reportHost!);
+                ToStream(ref stderrHost, PipeDirection.In), reportHost!, launched.MountNamespace);
             reportHost = null;
             started = true;
             if (supervisorHost is not null)
