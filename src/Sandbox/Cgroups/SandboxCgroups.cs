@@ -6,8 +6,9 @@ namespace Sandbox.Cgroups;
 
 /// <summary>
 /// The runner's use of cgroups: detects the host's layout once, sweeps cgroups left by dead hosts, and gives
-/// each sandbox that asks for limits its own cgroup — or, where cgroups cannot be used and the spec allows
-/// it, the rlimits that approximate them. Says exactly what was enforced and how.
+/// each sandbox its own cgroup (unless its spec opts out) with its limits or the default process limit — or,
+/// where cgroups cannot be used, nothing for a sandbox that asks for no limit, and for one that does, the
+/// rlimits that approximate them if the spec allows it. Says exactly what was enforced and how.
 /// </summary>
 internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId)
 {
@@ -85,15 +86,18 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         if (spec.StackLimitBytes is { } stack)
             Rlimit(RlimitStack, stack, "stack");
 
-        if (!spec.NeedsCgroup)
+        if (!spec.NeedsCgroup && !spec.UsesOwnCgroup)
             return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
 
         var (driver, layout) = _driver.Value;
         if (driver is null)
         {
+            // The default cgroup is had where the host can make one; no limit was asked for, so none goes unenforced.
+            if (!spec.NeedsCgroup)
+                return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
             if (!spec.AllowRlimitFallback)
                 throw new SandboxUnsupportedException(
-                    "cgroups for the limits this sandbox asks for (" + string.Join(", ", Requested(spec)) + ")",
+                    "cgroups for the limits this sandbox asks for (" + string.Join(", ", spec.CgroupLimitNames()) + ")",
                     string.Join(" ", layout.Problems.Select(p => p.What + (p.Fix is null ? "" : " " + p.Fix))) +
                     " Or allow rlimits instead with WithRlimitFallback() (--rlimit-fallback): memory becomes RLIMIT_AS and CPU time RLIMIT_CPU per process; a process limit, a CPU quota, a CPU set and I/O limits are then not enforced.");
             if (spec.MemoryLimitBytes is { } memory)
@@ -112,7 +116,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         var limits = new CgroupLimits
         {
             MemoryBytes = spec.MemoryLimitBytes,
-            MaxProcesses = spec.ProcessLimit,
+            MaxProcesses = spec.ProcessLimit ?? SandboxSpec.DefaultProcessLimit,
             CpuQuota = spec.CpuQuota is { } cpus ? Cgroups.CpuQuota.FromCpus(cpus) : null,
             Cpus = spec.CpuSet,
             MemoryNodes = spec.MemoryNodeSet,
@@ -137,16 +141,6 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
 
     /// <summary>How often a CPU-time limit is checked against the cgroup's usage.</summary>
     public static TimeSpan CpuTimePollInterval { get; } = TimeSpan.FromMilliseconds(10);
-
-    private static IEnumerable<string> Requested(SandboxSpec spec)
-    {
-        if (spec.MemoryLimitBytes is not null) yield return "memory";
-        if (spec.ProcessLimit is not null) yield return "processes";
-        if (spec.CpuTimeLimit is not null) yield return "CPU time";
-        if (spec.CpuQuota is not null) yield return "CPU quota";
-        if (spec.CpuSet is not null || spec.MemoryNodeSet is not null) yield return "CPU set";
-        if (!spec.IoLimits.IsDefaultOrEmpty) yield return "I/O";
-    }
 
     /// <summary>The cgroup's accounting as the public <see cref="ResourceUsage"/>.</summary>
     public static ResourceUsage ToUsage(CgroupUsage usage) => new(
