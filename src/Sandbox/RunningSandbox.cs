@@ -280,19 +280,30 @@ public sealed class RunningSandbox : IAsyncDisposable
     /// <summary>The host's handle on the sandbox's mount namespace until the run is reported, else null (tests).</summary>
     internal SafeFileHandle? HeldMountNamespace => Volatile.Read(ref _mountNamespace);
 
-    /// <summary>Hands the held mount namespace (every process in it is gone) to the runner's deferred release.</summary>
+    /// <summary>Hands the held mount namespace (every process in it is gone) to the runner's deferred clean-up.</summary>
     private void ReleaseMountNamespace()
     {
-        if (Interlocked.Exchange(ref _mountNamespace, null) is { } handle)
-            _runner.NamespaceRelease.Release(handle);
+        if (Interlocked.Exchange(ref _mountNamespace, null) is { } handle && !_runner.Cleanup.TryDefer(handle.Dispose))
+            handle.Dispose();
     }
 
+    /// <summary>
+    /// Removes the sandbox's cgroup once its accounting has been read: on the runner's clean-up thread, so the result
+    /// does not wait for it, or here when that thread has a backlog.
+    /// </summary>
     private async Task ReleaseCgroupAsync()
     {
-        if (_cgroup is null || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
+        if (_cgroup is not { } cgroup || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
+        if (_runner.Cleanup.TryDefer(() => DestroyAsync(cgroup).GetAwaiter().GetResult()))
+            return;
+        await DestroyAsync(cgroup).ConfigureAwait(false);
+    }
+
+    private static async Task DestroyAsync(Cgroups.ISandboxCgroup cgroup)
+    {
         try
         {
-            await _cgroup.DestroyAsync().ConfigureAwait(false);
+            await cgroup.DestroyAsync().ConfigureAwait(false);
         }
         catch (SandboxException)
         {

@@ -22,7 +22,7 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
-    private readonly Namespaces.DeferredNamespaceRelease _namespaceRelease = new();
+    private readonly DeferredCleanup _cleanup = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
     internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
@@ -35,6 +35,8 @@ public sealed class SandboxRunner
         _cgroups = new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId);
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
+        // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => _cleanup.WaitUntilIdle(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>The runner every <see cref="SandboxSpec.RunAsync"/> and <see cref="SandboxSpec.StartAsync"/> uses.</summary>
@@ -48,8 +50,8 @@ public sealed class SandboxRunner
 
     internal PidfdExitWatcher ExitWatcher => _exitWatcher.Value;
 
-    /// <summary>Closes the handles on dead sandboxes' mount namespaces off the path that reports their results.</summary>
-    internal Namespaces.DeferredNamespaceRelease NamespaceRelease => _namespaceRelease;
+    /// <summary>The clean-up after runs that no result waits for: dead sandboxes' mount namespaces and cgroups.</summary>
+    internal DeferredCleanup Cleanup => _cleanup;
 
     /// <summary>The network namespaces made ahead of time (root hosts only), or null.</summary>
     internal Namespaces.PreparedNetworkNamespaces? NetworkNamespaces => _networkNamespaces;

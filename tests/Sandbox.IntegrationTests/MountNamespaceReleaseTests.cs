@@ -32,7 +32,7 @@ public sealed class MountNamespaceReleaseTests
 
         Assert.Equal(3, result.ExitCode);
         Assert.Null(running.HeldMountNamespace);
-        Assert.True(SandboxRunner.Shared.NamespaceRelease.WaitUntilIdle(TimeSpan.FromSeconds(20)));
+        Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(20)));
         Assert.True(held.IsClosed);
     }
 
@@ -44,7 +44,7 @@ public sealed class MountNamespaceReleaseTests
 
         await running.DisposeAsync();
 
-        Assert.True(SandboxRunner.Shared.NamespaceRelease.WaitUntilIdle(TimeSpan.FromSeconds(20)));
+        Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(20)));
         Assert.True(held.IsClosed);
     }
 }

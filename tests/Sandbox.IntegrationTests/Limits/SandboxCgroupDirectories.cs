@@ -27,11 +27,13 @@ internal static partial class SandboxCgroupDirectories
     public static MemorySource ExpectedMemorySource => HostUsesCgroupV1 ? MemorySource.CgroupV1MaxUsage : MemorySource.CgroupV2MemoryPeak;
 
     /// <summary>
-    /// Every sandbox cgroup directory of this process, at most four levels beneath each v1 hierarchy's root (all of
+    /// Every sandbox cgroup directory of this process (once the runner's clean-up of finished sandboxes is done), at most four levels beneath each v1 hierarchy's root (all of
     /// <see cref="AllHierarchies"/>), or beneath the cgroup2 root on a v2-only host.
     /// </summary>
     public static IReadOnlyList<string> OfThisProcess()
     {
+        // A finished sandbox's cgroup is removed on the runner's clean-up thread, soon after its result: wait for that.
+        Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(30)), "the runner's clean-up is still busy after 30 s");
         var found = new List<string>();
         var options = new EnumerationOptions
         {
