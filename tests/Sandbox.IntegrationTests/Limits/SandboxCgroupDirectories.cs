@@ -34,6 +34,8 @@ internal static partial class SandboxCgroupDirectories
     {
         // A finished sandbox's cgroup is removed on the runner's clean-up thread, soon after its result: wait for that.
         Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(30)), "the runner's clean-up is still busy after 30 s");
+        // The cgroups the runner made ahead of time for the next sandboxes are not left behind: they are waiting.
+        var ready = new HashSet<string>(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? [], StringComparer.Ordinal);
         var found = new List<string>();
         var options = new EnumerationOptions
         {
@@ -61,7 +63,9 @@ internal static partial class SandboxCgroupDirectories
                 // A cgroup went away while we walked the tree.
             }
         }
-        return found;
+        // Made ready while the tree was walked (no sandbox starts meanwhile, so none was taken).
+        ready.UnionWith(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? []);
+        return [.. found.Where(directory => !ready.Contains(Path.GetFileName(directory)))];
     }
 
     [GeneratedRegex(@"^sandbox-[0-9]+-(?<pid>[0-9]+)-[0-9]+-.+$", RegexOptions.CultureInvariant)]

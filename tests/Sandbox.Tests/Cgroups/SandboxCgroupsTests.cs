@@ -22,9 +22,18 @@ public class SandboxCgroupsTests
         .WithCpuTimeLimit(TimeSpan.FromMilliseconds(1500))
         .WithCpuQuota(0.5);
 
-    /// <summary>The name SandboxCgroups gives its Nth cgroup on the fake host (pid 4242, this test process's pid in the id).</summary>
-    private static string NameOf(int n) =>
-        string.Create(CultureInfo.InvariantCulture, $"sandbox-{FakeProc.PidNamespace}-{FakeCgroupV1Host.HostPid}-225652-{Environment.ProcessId}.{n}");
+    /// <summary>
+    /// The name of <paramref name="cgroup"/>, checked to be one SandboxCgroups gives on the fake host: pid 4242, then this
+    /// test process's pid and a number unique within the process (so unique across runners) as the id.
+    /// </summary>
+    private static string NameOf(ISandboxCgroup? cgroup)
+    {
+        Assert.NotNull(cgroup);
+        Assert.Matches(
+            string.Create(CultureInfo.InvariantCulture, $"^sandbox-{FakeProc.PidNamespace}-{FakeCgroupV1Host.HostPid}-225652-{Environment.ProcessId}\\.[0-9]+$"),
+            cgroup.Name);
+        return cgroup.Name;
+    }
 
     [Fact]
     public void File_size_and_stack_limits_are_rlimits_and_need_no_cgroup()
@@ -60,7 +69,7 @@ public class SandboxCgroupsTests
 
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program);
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         var cgroup = Assert.IsAssignableFrom<ISandboxCgroup>(assignment.Cgroup);
         Assert.Equal(
             [
@@ -102,7 +111,7 @@ public class SandboxCgroupsTests
 
         var assignment = cgroups.Assign(JudgeLimits.WithFileSizeLimit(MiB));
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         var cgroup = Assert.IsAssignableFrom<ISandboxCgroup>(assignment.Cgroup);
         Assert.Equal(name, cgroup.Name);
         Assert.Equal(1, cgroup.Version);
@@ -139,10 +148,9 @@ public class SandboxCgroupsTests
         var first = cgroups.Assign(Program.WithProcessLimit(8));
         var second = cgroups.Assign(Program.WithProcessLimit(8));
 
-        Assert.Equal(NameOf(1), first.Cgroup!.Name);
-        Assert.Equal(NameOf(2), second.Cgroup!.Name);
-        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(1)}"));
-        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(2)}"));
+        Assert.NotEqual(NameOf(first.Cgroup), NameOf(second.Cgroup));
+        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(first.Cgroup)}"));
+        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(second.Cgroup)}"));
     }
 
     [Fact]
@@ -164,7 +172,7 @@ public class SandboxCgroupsTests
 
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(JudgeLimits);
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         var cgroup = assignment.Cgroup!;
         Assert.Equal(2, cgroup.Version);
         Assert.Equal($"/sys/fs/cgroup/{name}", cgroup.UnifiedDirectory);
@@ -273,7 +281,7 @@ public class SandboxCgroupsTests
         Assert.Empty(new SandboxCgroups(host.FileSystem, Root).HostProblems(spec));
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(spec);
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         Assert.Contains($"/sys/fs/cgroup/cpuset/{name}/cgroup.procs", assignment.Cgroup!.ProcsFiles);
         Assert.Contains($"/sys/fs/cgroup/blkio/{name}/cgroup.procs", assignment.Cgroup.ProcsFiles);
         Assert.Equal("1\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpuset/{name}/cpuset.cpus"));
