@@ -244,15 +244,23 @@ public sealed class RunningSandbox : IAsyncDisposable
         long from = Micros(_started) - 10_000;
         long exited = Volatile.Read(ref _exitedAt);
         long to = Micros(exited > 0 ? exited : Stopwatch.GetTimestamp()) + 200_000;
-        var kills = _runner.Syscalls.ReadKernelLog()
+        // The kernel prints audit lines from its kauditd thread, after the kill: the line may trail the exit a little.
+        var kills = ReadKills();
+        for (int attempt = 0; kills.Count == 0 && attempt < 40; attempt++)
+        {
+            Thread.Sleep(5);
+            kills = ReadKills();
+        }
+        if (kills.Count != 1)
+            return SeccompViolation.Unknown;
+        var (architecture, syscall) = kills[0];
+
+        List<(uint Architecture, int Syscall)> ReadKills() => _runner.Syscalls.ReadKernelLog()
             .Select(Seccomp.SeccompAuditRecord.TryParse)
             .Where(r => r is { Signal: SigSys } && r.MonotonicMicroseconds >= from && r.MonotonicMicroseconds <= to)
             .Select(r => (r!.Architecture, r.Syscall))
             .Distinct()
             .ToList();
-        if (kills.Count != 1)
-            return SeccompViolation.Unknown;
-        var (architecture, syscall) = kills[0];
         var arch = (Seccomp.SeccompArchitecture)architecture;
         string? name = Enum.IsDefined(arch) ? Seccomp.Tables.SyscallTable.For(arch).NameOf(syscall) : null;
         return new SeccompViolation(syscall, name, Enum.IsDefined(arch) ? arch : null);
