@@ -4,7 +4,7 @@ namespace Sandbox.Benchmarks;
 
 /// <summary>
 /// How long a complete run of /bin/true takes, start to reaped exit: plain Process.Start (the baseline),
-/// Sandbox with its default isolation, and the peers unshare and bwrap started through Process.Start.
+/// Sandbox with its default isolation (with and without its own cgroup), and the peers unshare and bwrap started through Process.Start.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
@@ -12,6 +12,7 @@ namespace Sandbox.Benchmarks;
 public class StartupBenchmarks
 {
     private static readonly SandboxSpec DefaultSpec = SandboxSpec.Command(PeerCommands.Payload);
+    private static readonly SandboxSpec NoCgroupSpec = DefaultSpec.WithoutOwnCgroup();
 
     private string _unshare = "";
     private string _bwrap = "";
@@ -30,6 +31,13 @@ public class StartupBenchmarks
     public async Task<SandboxOutcome> SandboxRunAsync()
     {
         var result = await DefaultSpec.RunAsync().ConfigureAwait(false);
+        return result.EnsureSuccess().Outcome;
+    }
+
+    [Benchmark(Description = "Sandbox RunAsync /bin/true, no cgroup (like bwrap)")]
+    public async Task<SandboxOutcome> SandboxRunAsyncWithoutCgroup()
+    {
+        var result = await NoCgroupSpec.RunAsync().ConfigureAwait(false);
         return result.EnsureSuccess().Outcome;
     }
 

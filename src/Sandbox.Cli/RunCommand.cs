@@ -40,6 +40,12 @@ internal static class RunCommand
                 "and kills the sandbox when a stream goes past the cap, after writing exactly SIZE bytes of it (exit 137, " +
                 "outcome outputLimitExceeded). stdin stays the terminal's own.",
         };
+        var noCgroup = new Option<bool>("--no-cgroup")
+        {
+            Description = "Opt out of the sandbox's own cgroup (by default it has one wherever the host can make one, held to " +
+                $"{SandboxSpec.DefaultProcessLimit} processes, with CPU time and peak memory from the kernel's accounting); refused with " +
+                "--memory, --pids, --cpu-time, --cpus, --cpuset or --io-limit.",
+        };
         var rlimitFallback = new Option<bool>("--rlimit-fallback") { Description = "Where cgroups are unavailable, enforce memory and CPU time with rlimits instead of failing." };
         var seccomp = new Option<string?>("--seccomp")
         {
@@ -65,7 +71,7 @@ internal static class RunCommand
             "could not be executed/found.")
         {
             hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
-            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, rlimitFallback, seccomp, image, store, resultJson, command,
+            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, noCgroup, rlimitFallback, seccomp, image, store, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
@@ -168,6 +174,7 @@ internal static class RunCommand
                 else problems.Add($"--file-size '{fs}' is not a size (e.g. 10m).");
             }
             if (parse.GetValue(rlimitFallback)) spec = spec.WithRlimitFallback();
+            if (parse.GetValue(noCgroup)) spec = spec.WithoutOwnCgroup();
             string seccompName = SeccompOption.DefaultName;
             if (parse.GetValue(seccomp) is { } sc)
             {

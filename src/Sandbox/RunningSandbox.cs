@@ -27,6 +27,7 @@ public sealed class RunningSandbox : IAsyncDisposable
     private readonly Cgroups.ISandboxCgroup? _cgroup;
     private readonly System.Collections.Immutable.ImmutableArray<EnforcedLimit> _enforced;
     private int _cgroupReleased;
+    private SafeFileHandle? _mountNamespace;
     private readonly Lock _gate = new();
     private long _exitedAt;
     private KillReason _killReason;
@@ -34,7 +35,7 @@ public sealed class RunningSandbox : IAsyncDisposable
     private bool _disposed;
 
     internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, Cgroups.SandboxCgroups.Assignment limits, int pid,
-        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report)
+        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report, SafeFileHandle? mountNamespace = null)
     {
         _runner = runner;
         Spec = spec;
@@ -43,6 +44,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         _process = process;
         _started = started;
         _report = report;
+        _mountNamespace = mountNamespace;
         _cgroup = limits.Cgroup;
         _enforced = limits.Enforced;
         StandardInput = stdin;
@@ -122,12 +124,14 @@ public sealed class RunningSandbox : IAsyncDisposable
             Kill(KillReason.Cancelled);
             await _exited.ConfigureAwait(false);
             Collect();
+            ReleaseMountNamespace();
             await ReleaseCgroupAsync().ConfigureAwait(false);
             throw new OperationCanceledException(
                 $"The sandbox running '{Spec.Program}' (pid {Pid}) was cancelled; it and every process in it have been killed.",
                 cancellationToken);
         }
         var result = Collect();
+        ReleaseMountNamespace();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         return result;
     }
@@ -175,6 +179,7 @@ public sealed class RunningSandbox : IAsyncDisposable
             await _exited.ConfigureAwait(false);
         }
         Collect();
+        ReleaseMountNamespace();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         lock (_gate)
         {
@@ -239,15 +244,23 @@ public sealed class RunningSandbox : IAsyncDisposable
         long from = Micros(_started) - 10_000;
         long exited = Volatile.Read(ref _exitedAt);
         long to = Micros(exited > 0 ? exited : Stopwatch.GetTimestamp()) + 200_000;
-        var kills = _runner.Syscalls.ReadKernelLog()
+        // The kernel prints audit lines from its kauditd thread, after the kill: the line may trail the exit a little.
+        var kills = ReadKills();
+        for (int attempt = 0; kills.Count == 0 && attempt < 40; attempt++)
+        {
+            Thread.Sleep(5);
+            kills = ReadKills();
+        }
+        if (kills.Count != 1)
+            return SeccompViolation.Unknown;
+        var (architecture, syscall) = kills[0];
+
+        List<(uint Architecture, int Syscall)> ReadKills() => _runner.Syscalls.ReadKernelLog()
             .Select(Seccomp.SeccompAuditRecord.TryParse)
             .Where(r => r is { Signal: SigSys } && r.MonotonicMicroseconds >= from && r.MonotonicMicroseconds <= to)
             .Select(r => (r!.Architecture, r.Syscall))
             .Distinct()
             .ToList();
-        if (kills.Count != 1)
-            return SeccompViolation.Unknown;
-        var (architecture, syscall) = kills[0];
         var arch = (Seccomp.SeccompArchitecture)architecture;
         string? name = Enum.IsDefined(arch) ? Seccomp.Tables.SyscallTable.For(arch).NameOf(syscall) : null;
         return new SeccompViolation(syscall, name, Enum.IsDefined(arch) ? arch : null);
@@ -272,12 +285,33 @@ public sealed class RunningSandbox : IAsyncDisposable
         return new ResourceUsage(user + system, user, system, r.MaxRssKib * 1024, MemorySource.RusageMaxRss, false, null, CpuTimeSource.Rusage);
     }
 
+    /// <summary>The host's handle on the sandbox's mount namespace until the run is reported, else null (tests).</summary>
+    internal SafeFileHandle? HeldMountNamespace => Volatile.Read(ref _mountNamespace);
+
+    /// <summary>Hands the held mount namespace (every process in it is gone) to the runner's deferred clean-up.</summary>
+    private void ReleaseMountNamespace()
+    {
+        if (Interlocked.Exchange(ref _mountNamespace, null) is { } handle && !_runner.Cleanup.TryDefer(handle.Dispose))
+            handle.Dispose();
+    }
+
+    /// <summary>
+    /// Removes the sandbox's cgroup once its accounting has been read: on the runner's clean-up thread, so the result
+    /// does not wait for it, or here when that thread has a backlog.
+    /// </summary>
     private async Task ReleaseCgroupAsync()
     {
-        if (_cgroup is null || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
+        if (_cgroup is not { } cgroup || Interlocked.Exchange(ref _cgroupReleased, 1) != 0) return;
+        if (_runner.Cleanup.TryDefer(() => DestroyAsync(cgroup).GetAwaiter().GetResult()))
+            return;
+        await DestroyAsync(cgroup).ConfigureAwait(false);
+    }
+
+    private static async Task DestroyAsync(Cgroups.ISandboxCgroup cgroup)
+    {
         try
         {
-            await _cgroup.DestroyAsync().ConfigureAwait(false);
+            await cgroup.DestroyAsync().ConfigureAwait(false);
         }
         catch (SandboxException)
         {

@@ -22,18 +22,26 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
+    private readonly DeferredCleanup _cleanup = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
-    internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null)
+    internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null, Cgroups.ICgroupFileSystem? cgroupFileSystem = null)
     {
         _syscalls = syscalls;
         _fileSystem = fileSystem;
         _launcher = new Lazy<LauncherThread>(() => new LauncherThread(syscalls));
         _exitWatcher = new Lazy<PidfdExitWatcher>(() => new PidfdExitWatcher());
         _init = new Lazy<SafeFileHandle>(() => OpenInit(initExecutablePath ?? InitExecutablePath));
-        _cgroups = new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId);
+        _cgroups = new Cgroups.SandboxCgroups(cgroupFileSystem ?? Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId, () => syscalls.MakeCurrentThreadIdle());
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
+        // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
+        // The cgroups made ahead of time go too.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            _cleanup.WaitUntilIdle(TimeSpan.FromSeconds(5));
+            _cgroups.Dispose();
+        };
     }
 
     /// <summary>The runner every <see cref="SandboxSpec.RunAsync"/> and <see cref="SandboxSpec.StartAsync"/> uses.</summary>
@@ -46,6 +54,12 @@ public sealed class SandboxRunner
     internal ISyscalls Syscalls => _syscalls;
 
     internal PidfdExitWatcher ExitWatcher => _exitWatcher.Value;
+
+    /// <summary>The runner's cgroups: detection, the ones made ahead of time, each sandbox's.</summary>
+    internal Cgroups.SandboxCgroups SandboxCgroups => _cgroups;
+
+    /// <summary>The clean-up after runs that no result waits for: dead sandboxes' mount namespaces and cgroups.</summary>
+    internal DeferredCleanup Cleanup => _cleanup;
 
     /// <summary>The network namespaces made ahead of time (root hosts only), or null.</summary>
     internal Namespaces.PreparedNetworkNamespaces? NetworkNamespaces => _networkNamespaces;
@@ -172,7 +186,7 @@ public sealed class SandboxRunner
 
             var running = new RunningSandbox(this, spec, isolation, limits, launched.Pid, launched.Process!, startedAt,
                 ToStream(ref stdinHost, PipeDirection.Out), ToStream(ref stdoutHost, PipeDirection.In),
-                ToStream(ref stderrHost, PipeDirection.In), reportHost!);
+                ToStream(ref stderrHost, PipeDirection.In), reportHost!, launched.MountNamespace);
             reportHost = null;
             started = true;
             if (supervisorHost is not null)

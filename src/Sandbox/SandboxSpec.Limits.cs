@@ -39,6 +39,19 @@ public sealed partial record SandboxSpec
     /// <summary>Block I/O limits, one per device (cgroup v2 io.max; v1 blkio.throttle.*).</summary>
     public ImmutableArray<SandboxIoLimit> IoLimits { get; init; } = [];
 
+    /// <summary>The process limit of a sandbox with a cgroup of its own whose spec sets none: contains a fork bomb.</summary>
+    public const long DefaultProcessLimit = 1024;
+
+    /// <summary>
+    /// Whether the sandbox gets a cgroup of its own wherever the host can make one (root, or a delegated cgroup v2
+    /// subtree), even when no limit asks for it: its CPU time, peak memory and OOM kills are then accounted by the
+    /// kernel, and it is held to <see cref="DefaultProcessLimit"/> unless <see cref="ProcessLimit"/> says otherwise.
+    /// On by default; where the host cannot make cgroups (rootless on v1, no delegation) a sandbox without limits
+    /// runs without one, and its accounting comes from rusage (the result's sources say which). Opt out with
+    /// <see cref="WithoutOwnCgroup"/>.
+    /// </summary>
+    public bool UsesOwnCgroup { get; init; } = true;
+
     /// <summary>Whether any limit needs a cgroup.</summary>
     internal bool NeedsCgroup => MemoryLimitBytes is not null || ProcessLimit is not null || CpuTimeLimit is not null || CpuQuota is not null
         || CpuSet is not null || MemoryNodeSet is not null || !IoLimits.IsDefaultOrEmpty;
@@ -88,9 +101,27 @@ public sealed partial record SandboxSpec
         long? readOperationsPerSecond = null, long? writeOperationsPerSecond = null) =>
         AddIoLimit(new SandboxIoLimit(device, readBytesPerSecond, writeBytesPerSecond, readOperationsPerSecond, writeOperationsPerSecond));
 
+    /// <summary>
+    /// Opts out of the sandbox's own cgroup when no limit needs one: no default process limit, accounting from rusage,
+    /// and about 0.4 ms less per launch. Refused together with a limit that needs a cgroup.
+    /// </summary>
+    [Pure]
+    public SandboxSpec WithoutOwnCgroup() => this with { UsesOwnCgroup = false };
+
     /// <summary>Opts in to rlimits where cgroups are unavailable (see <see cref="AllowRlimitFallback"/>).</summary>
     [Pure]
     public SandboxSpec WithRlimitFallback() => this with { AllowRlimitFallback = true };
+
+    /// <summary>The names of the limits this spec sets that need a cgroup.</summary>
+    internal IEnumerable<string> CgroupLimitNames()
+    {
+        if (MemoryLimitBytes is not null) yield return "memory";
+        if (ProcessLimit is not null) yield return "processes";
+        if (CpuTimeLimit is not null) yield return "CPU time";
+        if (CpuQuota is not null) yield return "CPU quota";
+        if (CpuSet is not null || MemoryNodeSet is not null) yield return "CPU set";
+        if (!IoLimits.IsDefaultOrEmpty) yield return "I/O";
+    }
 
     private void ValidateLimits(List<string> problems)
     {
@@ -98,6 +129,9 @@ public sealed partial record SandboxSpec
             problems.Add($"MemoryLimitBytes {MemoryLimitBytes} is too small: give at least 1 MiB (the program's own pages count).");
         if (ProcessLimit is < 1)
             problems.Add($"ProcessLimit {ProcessLimit} must be at least 1.");
+        if (!UsesOwnCgroup && NeedsCgroup)
+            problems.Add("UsesOwnCgroup is off (WithoutOwnCgroup), but the spec sets limits that need a cgroup (" + string.Join(", ", CgroupLimitNames()) +
+                "): keep the cgroup, or drop those limits.");
         if (CpuTimeLimit is { } cpu && cpu <= TimeSpan.Zero)
             problems.Add($"CpuTimeLimit {cpu} must be positive.");
         if (CpuQuota is { } q && (double.IsNaN(q) || q < 0.01 || q > 4096))

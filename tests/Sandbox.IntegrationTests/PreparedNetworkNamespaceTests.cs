@@ -16,7 +16,11 @@ public sealed partial class PreparedNetworkNamespaceTests : IDisposable
     public void Dispose()
     {
         foreach (var runner in _runners)
+        {
             runner.NetworkNamespaces?.Dispose();
+            // Its cgroups made ahead of time, too: the leak checks would find them.
+            runner.SandboxCgroups.Dispose();
+        }
     }
 
     [Fact(Timeout = 60_000)]

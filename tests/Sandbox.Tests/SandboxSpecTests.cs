@@ -36,6 +36,7 @@ public sealed class SandboxSpecTests
         { "WithFileSizeLimit", s => s.WithFileSizeLimit(1024), s => s.FileSizeLimitBytes },
         { "WithStackLimit", s => s.WithStackLimit(1 << 20), s => s.StackLimitBytes },
         { "WithRlimitFallback", s => s.WithRlimitFallback(), s => s.AllowRlimitFallback },
+        { "WithoutOwnCgroup", s => s.WithoutOwnCgroup(), s => s.UsesOwnCgroup },
         { "WithCpuSet", s => s.WithCpuSet("0", "0"), s => $"{s.CpuSet}/{s.MemoryNodeSet}" },
         { "AddIoLimit", s => s.AddIoLimit("254:0", writeBytesPerSecond: 1 << 20), s => string.Join(',', s.IoLimits) },
         { "WithOutputForwarding", s => s.WithOutputForwarding(Stream.Null, Stream.Null), s => s.StandardOutputForwarding is null && s.StandardErrorForwarding is null },

@@ -28,9 +28,10 @@ internal static class SideBySideCommand
         string bwrap = PeerCommands.Require(PeerCommands.BwrapExecutable, "bwrap", "bubblewrap");
         string runc = PeerCommands.Require(PeerCommands.RuncExecutable, "runc", "runc");
         string crunExecutable = PeerCommands.Require(PeerCommands.CrunExecutable, "crun", "crun");
-        var sandboxSpec = SandboxSpec.Command(PeerCommands.Payload);
-        var limitedSpec = PeerCommands.WithJudgeLimits(sandboxSpec);
-        var quotaSpec = PeerCommands.WithLimits(sandboxSpec);
+        // bwrap and unshare make no cgroup: the like-for-like Sandbox run opts out of its own (the default gets one).
+        var sandboxSpec = SandboxSpec.Command(PeerCommands.Payload).WithoutOwnCgroup();
+        var limitedSpec = PeerCommands.WithJudgeLimits(SandboxSpec.Command(PeerCommands.Payload));
+        var quotaSpec = PeerCommands.WithLimits(SandboxSpec.Command(PeerCommands.Payload));
         AppliedIsolation? isolation = null;
         IReadOnlyList<EnforcedLimit>? enforced = null;
         using var bundle = Oci.OciBundle.Create();
@@ -54,7 +55,7 @@ internal static class SideBySideCommand
                 PeerCommands.RunToCompletion(bwrap, PeerCommands.BwrapArguments);
                 return ValueTask.CompletedTask;
             }),
-            new(SandboxName, "SandboxSpec.Command(\"/bin/true\").RunAsync() — default isolation", async () =>
+            new(SandboxName, "SandboxSpec.Command(\"/bin/true\").WithoutOwnCgroup().RunAsync() — default isolation, no cgroup, like bwrap's", async () =>
             {
                 var result = await sandboxSpec.RunAsync().ConfigureAwait(false);
                 isolation ??= result.EnsureSuccess().Isolation;

@@ -16,6 +16,13 @@ internal interface ICgroupDriver
     /// </summary>
     ISandboxCgroup Create(string id, CgroupLimits limits);
 
+    /// <summary>
+    /// Gives <paramref name="cgroup"/>, which this driver made with <see cref="Create"/> ahead of time and nobody has
+    /// joined, <paramref name="limits"/> instead of the ones it was made with; null when this driver cannot (the caller
+    /// then creates a cgroup for the limits). Throws <see cref="CgroupException"/> as <see cref="Create"/> does.
+    /// </summary>
+    ISandboxCgroup? TryApply(ISandboxCgroup cgroup, CgroupLimits limits) => null;
+
     /// <summary>Kills and removes the <c>sandbox-*</c> cgroups whose host process is gone (see <see cref="SandboxCgroupName"/>).</summary>
     Task<StaleCgroupSweep> RemoveStaleAsync(CancellationToken cancellationToken = default);
 }

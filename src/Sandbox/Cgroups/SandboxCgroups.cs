@@ -6,10 +6,17 @@ namespace Sandbox.Cgroups;
 
 /// <summary>
 /// The runner's use of cgroups: detects the host's layout once, sweeps cgroups left by dead hosts, and gives
-/// each sandbox that asks for limits its own cgroup — or, where cgroups cannot be used and the spec allows
-/// it, the rlimits that approximate them. Says exactly what was enforced and how.
+/// each sandbox its own cgroup (unless its spec opts out) with its limits or the default process limit — or,
+/// where cgroups cannot be used, nothing for a sandbox that asks for no limit, and for one that does, the
+/// rlimits that approximate them if the spec allows it. Says exactly what was enforced and how.
 /// </summary>
-internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId)
+/// <param name="fileSystem">The cgroup file system.</param>
+/// <param name="effectiveUserId">The host's euid.</param>
+/// <param name="makeThreadIdle">
+/// Lowers the calling thread to idle priority: given, cgroups with the default limits are made ahead of time
+/// (<see cref="PreparedCgroups"/>); null, every cgroup is made at its launch.
+/// </param>
+internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, Action? makeThreadIdle = null) : IDisposable
 {
     private const uint RlimitCpu = 0, RlimitFsize = 1, RlimitStack = 3, RlimitAs = 9;
 
@@ -22,7 +29,43 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         return (driver, layout);
     });
 
-    private long _next;
+    /// <summary>The last sandbox id given out in this process: ids (and so cgroup names) are unique across runners.</summary>
+    private static long s_next;
+    private readonly object _preparedGate = new();
+    private PreparedCgroups? _prepared;
+    private bool _disposed;
+
+    /// <summary>The limits of a sandbox that sets none: the default process limit.</summary>
+    public static CgroupLimits DefaultLimits { get; } = new() { MaxProcesses = SandboxSpec.DefaultProcessLimit };
+
+    /// <summary>The cgroups made ahead of time, or null (no pool, or no usable cgroups).</summary>
+    internal PreparedCgroups? Prepared
+    {
+        get
+        {
+            if (makeThreadIdle is null || _driver.Value.Driver is not { } driver) return null;
+            lock (_preparedGate)
+            {
+                if (_prepared is null && !_disposed)
+                    _prepared = new PreparedCgroups(driver, DefaultLimits, NextId, makeThreadIdle);
+                return _prepared;
+            }
+        }
+    }
+
+    private string NextId() => string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}.{Interlocked.Increment(ref s_next)}");
+
+    /// <summary>Removes the cgroups made ahead of time.</summary>
+    public void Dispose()
+    {
+        PreparedCgroups? prepared;
+        lock (_preparedGate)
+        {
+            _disposed = true;
+            prepared = _prepared;
+        }
+        prepared?.Dispose();
+    }
 
     /// <summary>What a sandbox gets: its cgroup (if any), the rlimits to add, and what is enforced.</summary>
     public sealed record Assignment(ISandboxCgroup? Cgroup, ImmutableArray<ResourceLimit> ResourceLimits, ImmutableArray<EnforcedLimit> Enforced);
@@ -85,15 +128,18 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         if (spec.StackLimitBytes is { } stack)
             Rlimit(RlimitStack, stack, "stack");
 
-        if (!spec.NeedsCgroup)
+        if (!spec.NeedsCgroup && !spec.UsesOwnCgroup)
             return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
 
         var (driver, layout) = _driver.Value;
         if (driver is null)
         {
+            // The default cgroup is had where the host can make one; no limit was asked for, so none goes unenforced.
+            if (!spec.NeedsCgroup)
+                return new Assignment(null, rlimits.ToImmutable(), enforced.ToImmutable());
             if (!spec.AllowRlimitFallback)
                 throw new SandboxUnsupportedException(
-                    "cgroups for the limits this sandbox asks for (" + string.Join(", ", Requested(spec)) + ")",
+                    "cgroups for the limits this sandbox asks for (" + string.Join(", ", spec.CgroupLimitNames()) + ")",
                     string.Join(" ", layout.Problems.Select(p => p.What + (p.Fix is null ? "" : " " + p.Fix))) +
                     " Or allow rlimits instead with WithRlimitFallback() (--rlimit-fallback): memory becomes RLIMIT_AS and CPU time RLIMIT_CPU per process; a process limit, a CPU quota, a CPU set and I/O limits are then not enforced.");
             if (spec.MemoryLimitBytes is { } memory)
@@ -112,7 +158,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         var limits = new CgroupLimits
         {
             MemoryBytes = spec.MemoryLimitBytes,
-            MaxProcesses = spec.ProcessLimit,
+            MaxProcesses = spec.ProcessLimit ?? SandboxSpec.DefaultProcessLimit,
             CpuQuota = spec.CpuQuota is { } cpus ? Cgroups.CpuQuota.FromCpus(cpus) : null,
             Cpus = spec.CpuSet,
             MemoryNodes = spec.MemoryNodeSet,
@@ -120,8 +166,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         };
         if (ioProblems.Count > 0)
             throw new SandboxValidationException(ioProblems);
-        string id = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}.{Interlocked.Increment(ref _next)}");
-        var cgroup = driver.Create(id, limits);
+        var cgroup = FromPrepared(driver, limits) ?? driver.Create(NextId(), limits);
         foreach (var e in cgroup.Enforced)
             enforced.Add(new EnforcedLimit(e.Limit, e.Mechanism));
         if (spec.CpuTimeLimit is { } limit)
@@ -135,18 +180,32 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         }
     }
 
+    /// <summary>A cgroup made ahead of time, given <paramref name="limits"/>; null when none is ready or the driver cannot.</summary>
+    private ISandboxCgroup? FromPrepared(ICgroupDriver driver, CgroupLimits limits)
+    {
+        if (Prepared?.TryTake() is not { } ready)
+            return null;
+        if (IsDefault(limits))
+            return ready;
+        ISandboxCgroup? applied = null;
+        try
+        {
+            applied = driver.TryApply(ready, limits);
+            return applied;
+        }
+        finally
+        {
+            if (applied is null)
+                _ = ready.RemoveAsync(); // unjoined and empty: the rmdirs succeed at once
+        }
+    }
+
+    private static bool IsDefault(CgroupLimits limits) =>
+        limits.MaxProcesses == DefaultLimits.MaxProcesses && limits.MemoryBytes is null && !limits.AllowSwap && limits.CpuQuota is null
+        && limits.CpuWeight is null && !limits.NeedsCpuset && !limits.NeedsIo;
+
     /// <summary>How often a CPU-time limit is checked against the cgroup's usage.</summary>
     public static TimeSpan CpuTimePollInterval { get; } = TimeSpan.FromMilliseconds(10);
-
-    private static IEnumerable<string> Requested(SandboxSpec spec)
-    {
-        if (spec.MemoryLimitBytes is not null) yield return "memory";
-        if (spec.ProcessLimit is not null) yield return "processes";
-        if (spec.CpuTimeLimit is not null) yield return "CPU time";
-        if (spec.CpuQuota is not null) yield return "CPU quota";
-        if (spec.CpuSet is not null || spec.MemoryNodeSet is not null) yield return "CPU set";
-        if (!spec.IoLimits.IsDefaultOrEmpty) yield return "I/O";
-    }
 
     /// <summary>The cgroup's accounting as the public <see cref="ResourceUsage"/>.</summary>
     public static ResourceUsage ToUsage(CgroupUsage usage) => new(

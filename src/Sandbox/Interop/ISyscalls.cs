@@ -58,8 +58,12 @@ internal interface ISyscalls
     int ReadAvailable(SafeFileHandle handle, Span<byte> buffer);
 }
 
-/// <summary>What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed.</summary>
-internal readonly record struct NativeLaunchResult(int Pid, PidfdHandle? Process, NativeSetupError? Error);
+/// <summary>
+/// What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed; and a handle on the
+/// sandbox's mount namespace (null when it has none of its own), which the host closes once the run is reported
+/// so that the namespace's teardown stays off the path from init's exit to the result.
+/// </summary>
+internal readonly record struct NativeLaunchResult(int Pid, PidfdHandle? Process, NativeSetupError? Error, SafeFileHandle? MountNamespace = null);
 
 /// <summary>A setup failure reported by the launcher: stage, errno, the mount op's index and the path.</summary>
 internal sealed record NativeSetupError(Launch.SetupStage Stage, int Errno, int OpIndex, string Detail);

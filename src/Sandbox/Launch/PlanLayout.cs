@@ -145,4 +145,6 @@ internal struct LaunchResultRecord
     public int Pid;
     public int Pidfd;
     public SetupErrorRecord Error;
+    public int MountNsFd;
+    public int Reserved;
 }

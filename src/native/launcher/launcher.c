@@ -640,17 +640,35 @@ static void abandon_child(int pidfd)
     while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR) {}
 }
 
+/* PIDFD_GET_MNT_NAMESPACE (linux/pidfd.h, 6.11+); older headers lack it. */
+#define SBX_PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
+
+/* An fd for the child's mount namespace, or -1. The host holds it until the run has been reported, so the
+   namespace outlives init: unmounting the sandbox's mounts (and the RCU grace period the kernel waits for
+   after it) then happens when the host closes the fd, off the path from init's exit to the host's wait,
+   instead of inside init's exit. Taken while the child waits for the release, so it cannot have exited. */
+static int pin_mount_namespace(pid_t pid, int pidfd)
+{
+    int fd = ioctl(pidfd, SBX_PIDFD_GET_MNT_NAMESPACE, 0);
+    if (fd >= 0) return fd;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
 {
     const char *base = (const char *)plan;
     char **init_argv = NULL, **envp = NULL;
     void *stack = MAP_FAILED;
     int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1, host_net = -1;
+    int mount_ns = -1;
     pid_t pid = -1;
 
     memset(res, 0, sizeof *res);
     res->pid = -1;
     res->pidfd = -1;
+    res->mount_ns_fd = -1;
     if (!plan_is_valid(plan)) {
         result_error(res, SBX_STAGE_PLAN, EINVAL, "malformed plan (magic, version or bounds)");
         return -1;
@@ -735,6 +753,8 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         result_error(res, SBX_STAGE_CLONE, clone_errno, "clone");
         goto out;
     }
+    if (plan->clone_flags & CLONE_NEWNS)
+        mount_ns = pin_mount_namespace(pid, pidfd);
 
     if (plan->clone_flags & CLONE_NEWUSER) {
         int r = 0, stage = 0;
@@ -809,7 +829,9 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
 
     res->pid = pid;
     res->pidfd = pidfd;
+    res->mount_ns_fd = mount_ns;
     pidfd = -1;
+    mount_ns = -1;
     status = 0;
 
 out:
@@ -818,6 +840,7 @@ out:
         close(host_net);
     }
     if (pidfd >= 0) close(pidfd);
+    if (mount_ns >= 0) close(mount_ns);
     if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
     for (int i = 0; i < 2; i++) {
         if (error_pipe[i] >= 0) close(error_pipe[i]);

@@ -196,6 +196,8 @@ struct sbx_launch_result {
     int32_t pid;        /* host pid of the sandbox's init, -1 if the launch failed */
     int32_t pidfd;      /* pidfd of the same process, -1 if the launch failed */
     struct sbx_setup_error error;  /* magic == 0 when the launch succeeded */
+    int32_t mount_ns_fd;/* the sandbox's mount namespace, held by the host until the run is reported, or -1 */
+    int32_t reserved;
 };
 
 #define SBX_EXPORT __attribute__((visibility("default")))

@@ -185,6 +185,8 @@ public sealed class CgroupLeakTests(ITestOutputHelper output)
         // A full pool of prepared network namespaces, so that both counts see the same number of them.
         if (SandboxRunner.Shared.NetworkNamespaces is { } pool)
             Assert.True(pool.WaitUntilFull(TimeSpan.FromSeconds(30)), pool.DisabledBecause);
+        // Dead sandboxes' mount namespaces are closed on their own thread, soon after each run: all of them, first.
+        Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(30)), "mount namespaces still held after 30 s");
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();

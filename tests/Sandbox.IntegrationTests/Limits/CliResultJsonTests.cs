@@ -15,7 +15,7 @@ public sealed class CliResultJsonTests
 
         // sandbox-init, the probe and its four threads: six tasks, until the wall-time limit kills them.
         var withCgroup = await RootlessCli.RunProbeAsRootAsync(["--pids", "16", "--wall-time", "500ms", "--result-json", limited], "spin-threads", "4");
-        var withoutCgroup = await RootlessCli.RunProbeAsRootAsync(["--result-json", bare], "exit", "0");
+        var withoutCgroup = await RootlessCli.RunProbeAsRootAsync(["--no-cgroup", "--result-json", bare], "exit", "0");
 
         Assert.True(withCgroup.ExitCode == 137, withCgroup.ToString());
         Assert.True(withoutCgroup.ExitCode == 0, withoutCgroup.ToString());
@@ -32,5 +32,26 @@ public sealed class CliResultJsonTests
             Assert.Equal(JsonValueKind.Null, result.RootElement.GetProperty("peakPids").ValueKind);
             Assert.Equal("rusage", result.RootElement.GetProperty("cpuTimeSource").GetString());
         }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task By_default_a_CLI_run_has_its_own_cgroup_and_opting_out_of_it_with_a_limit_is_refused()
+    {
+        using var dir = TempDirectory.Create(TempDirectory.WritableByAll);
+        string json = dir.Combine("default.json");
+
+        var byDefault = await RootlessCli.RunProbeAsRootAsync(["--result-json", json], "exit", "0");
+        var refused = await RootlessCli.RunProbeAsRootAsync(["--no-cgroup", "--memory", "64m"], "exit", "0");
+
+        Assert.True(byDefault.ExitCode == 0, byDefault.ToString());
+        using (var result = JsonDocument.Parse(await File.ReadAllTextAsync(json)))
+        {
+            var root = result.RootElement;
+            Assert.Equal("cgroup", root.GetProperty("cpuTimeSource").GetString());
+            var pids = Assert.Single(root.GetProperty("enforced").EnumerateArray());
+            Assert.EndsWith($"pids.max={SandboxSpec.DefaultProcessLimit}", pids.GetProperty("mechanism").GetString(), StringComparison.Ordinal);
+        }
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("WithoutOwnCgroup", refused.StandardError, StringComparison.Ordinal);
     }
 }

@@ -25,7 +25,9 @@ public sealed class CpuSetAndIoLimitTests(ITestOutputHelper output)
 
         Assert.Equal(cpus, result.StandardOutput.Values()["Cpus_allowed_list"]);
         var version = SandboxCgroupDirectories.HostUsesCgroupV1 ? 1 : 2;
-        Assert.Equal([new EnforcedLimit("cpus", $"cgroup v{version} cpuset.cpus={cpus}")], result.Enforced.AsEnumerable());
+        Assert.Equal(
+            [new EnforcedLimit("cpus", $"cgroup v{version} cpuset.cpus={cpus}"), new EnforcedLimit("pids", $"cgroup v{version} pids.max={SandboxSpec.DefaultProcessLimit}")],
+            result.Enforced.AsEnumerable());
         Assert.Empty(SandboxCgroupDirectories.OfThisProcess());
     }
 
@@ -103,7 +105,7 @@ public sealed class CpuSetAndIoLimitTests(ITestOutputHelper output)
         using var result = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var enforced = result.RootElement.GetProperty("enforced").EnumerateArray()
             .ToDictionary(e => e.GetProperty("limit").GetString()!, e => e.GetProperty("mechanism").GetString()!);
-        Assert.Equal(["cpus", $"io {disk}"], enforced.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["cpus", $"io {disk}", "pids"], enforced.Keys.Order(StringComparer.Ordinal));
         Assert.EndsWith("cpuset.cpus=0", enforced["cpus"], StringComparison.Ordinal);
         Assert.Contains(SandboxCgroupDirectories.HostUsesCgroupV1 ? $"write_bps_device '{disk} {4 * MiB}'" : $"wbps={4 * MiB}", enforced[$"io {disk}"], StringComparison.Ordinal);
     }

@@ -45,9 +45,22 @@ public sealed class EnforcedLimitTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Without_limits_nothing_is_enforced_and_the_usage_comes_from_getrusage()
+    public async Task Without_limits_a_sandbox_has_its_own_cgroup_with_the_default_process_limit_and_its_accounting()
     {
         var result = (await Probe.Command("touch", "8").RunAsync()).EnsureSuccess();
+
+        var pids = Assert.Single(result.Enforced);
+        Assert.Equal("pids", pids.Limit);
+        Assert.EndsWith($"pids.max={SandboxSpec.DefaultProcessLimit}", pids.Mechanism, StringComparison.Ordinal);
+        Assert.Equal(CpuTimeSource.Cgroup, result.Usage.CpuSource);
+        Assert.NotEqual(MemorySource.RusageMaxRss, result.Usage.MemorySource);
+        Assert.InRange(result.Usage.PeakMemoryBytes ?? 0, 8 * MiB, 16 * MiB);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_its_own_cgroup_nothing_is_enforced_and_the_usage_comes_from_getrusage()
+    {
+        var result = (await Probe.Command("touch", "8").WithoutOwnCgroup().RunAsync()).EnsureSuccess();
 
         Assert.Empty(result.Enforced);
         Assert.Equal(CpuTimeSource.Rusage, result.Usage.CpuSource);

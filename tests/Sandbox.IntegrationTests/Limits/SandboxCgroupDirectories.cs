@@ -27,11 +27,15 @@ internal static partial class SandboxCgroupDirectories
     public static MemorySource ExpectedMemorySource => HostUsesCgroupV1 ? MemorySource.CgroupV1MaxUsage : MemorySource.CgroupV2MemoryPeak;
 
     /// <summary>
-    /// Every sandbox cgroup directory of this process, at most four levels beneath each v1 hierarchy's root (all of
+    /// Every sandbox cgroup directory of this process (once the runner's clean-up of finished sandboxes is done), at most four levels beneath each v1 hierarchy's root (all of
     /// <see cref="AllHierarchies"/>), or beneath the cgroup2 root on a v2-only host.
     /// </summary>
     public static IReadOnlyList<string> OfThisProcess()
     {
+        // A finished sandbox's cgroup is removed on the runner's clean-up thread, soon after its result: wait for that.
+        Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(30)), "the runner's clean-up is still busy after 30 s");
+        // The cgroups the runner made ahead of time for the next sandboxes are not left behind: they are waiting.
+        var ready = new HashSet<string>(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? [], StringComparer.Ordinal);
         var found = new List<string>();
         var options = new EnumerationOptions
         {
@@ -59,7 +63,9 @@ internal static partial class SandboxCgroupDirectories
                 // A cgroup went away while we walked the tree.
             }
         }
-        return found;
+        // Made ready while the tree was walked (no sandbox starts meanwhile, so none was taken).
+        ready.UnionWith(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? []);
+        return [.. found.Where(directory => !ready.Contains(Path.GetFileName(directory)))];
     }
 
     [GeneratedRegex(@"^sandbox-[0-9]+-(?<pid>[0-9]+)-[0-9]+-.+$", RegexOptions.CultureInvariant)]

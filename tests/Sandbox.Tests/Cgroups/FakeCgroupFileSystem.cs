@@ -12,6 +12,9 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal) { "/" };
 
+    /// <summary>A host with no cgroup file system mounted: sandboxes get no cgroup of their own, and nothing is touched.</summary>
+    public static FakeCgroupFileSystem WithoutCgroups() => new() { MountInfo = CgroupSamples.NoCgroupMountInfo };
+
     /// <summary>Every mkdir, rmdir and write, in order: "mkdir PATH", "rmdir PATH", "write PATH TEXT".</summary>
     public List<string> Log { get; } = [];
 

@@ -22,9 +22,18 @@ public class SandboxCgroupsTests
         .WithCpuTimeLimit(TimeSpan.FromMilliseconds(1500))
         .WithCpuQuota(0.5);
 
-    /// <summary>The name SandboxCgroups gives its Nth cgroup on the fake host (pid 4242, this test process's pid in the id).</summary>
-    private static string NameOf(int n) =>
-        string.Create(CultureInfo.InvariantCulture, $"sandbox-{FakeProc.PidNamespace}-{FakeCgroupV1Host.HostPid}-225652-{Environment.ProcessId}.{n}");
+    /// <summary>
+    /// The name of <paramref name="cgroup"/>, checked to be one SandboxCgroups gives on the fake host: pid 4242, then this
+    /// test process's pid and a number unique within the process (so unique across runners) as the id.
+    /// </summary>
+    private static string NameOf(ISandboxCgroup? cgroup)
+    {
+        Assert.NotNull(cgroup);
+        Assert.Matches(
+            string.Create(CultureInfo.InvariantCulture, $"^sandbox-{FakeProc.PidNamespace}-{FakeCgroupV1Host.HostPid}-225652-{Environment.ProcessId}\\.[0-9]+$"),
+            cgroup.Name);
+        return cgroup.Name;
+    }
 
     [Fact]
     public void File_size_and_stack_limits_are_rlimits_and_need_no_cgroup()
@@ -32,7 +41,7 @@ public class SandboxCgroupsTests
         var host = new FakeCgroupV1Host();
         var cgroups = new SandboxCgroups(host.FileSystem, Root);
 
-        var assignment = cgroups.Assign(Program.WithFileSizeLimit(10 * MiB).WithStackLimit(8 * MiB));
+        var assignment = cgroups.Assign(Program.WithoutOwnCgroup().WithFileSizeLimit(10 * MiB).WithStackLimit(8 * MiB));
 
         Assert.Null(assignment.Cgroup);
         Assert.Equal([new ResourceLimit(1, 10 * MiB, 10 * MiB), new ResourceLimit(3, 8 * MiB, 8 * MiB)], assignment.ResourceLimits.ToArray());
@@ -41,16 +50,57 @@ public class SandboxCgroupsTests
     }
 
     [Fact]
-    public void No_limits_at_all_enforce_nothing()
+    public void Opting_out_of_the_own_cgroup_without_limits_enforces_nothing_and_touches_no_cgroup()
     {
         var host = new FakeCgroupV1Host();
 
-        var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program);
+        var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithoutOwnCgroup());
 
         Assert.Null(assignment.Cgroup);
         Assert.Empty(assignment.ResourceLimits);
         Assert.Empty(assignment.Enforced);
         Assert.Empty(host.FileSystem.Log);
+    }
+
+    [Fact]
+    public void Without_limits_a_root_sandbox_gets_its_own_cgroup_held_to_the_default_process_limit()
+    {
+        var host = new FakeCgroupV1Host();
+
+        var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program);
+
+        string name = NameOf(assignment.Cgroup);
+        var cgroup = Assert.IsAssignableFrom<ISandboxCgroup>(assignment.Cgroup);
+        Assert.Equal(
+            [
+                $"/sys/fs/cgroup/cpuacct/{name}/cgroup.procs",
+                $"{MemoryParent}/{name}/cgroup.procs",
+                $"/sys/fs/cgroup/pids/{name}/cgroup.procs",
+            ],
+            cgroup.ProcsFiles);
+        Assert.Equal("1024\n", host.FileSystem.Peek($"/sys/fs/cgroup/pids/{name}/pids.max"));
+        Assert.Equal(["pids: cgroup v1 pids.max=1024"], assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void Without_limits_a_rootless_sandbox_on_v1_runs_without_a_cgroup_and_without_an_error()
+    {
+        var host = RootlessV1Host();
+
+        var assignment = new SandboxCgroups(host.FileSystem, Rootless).Assign(Program);
+
+        Assert.Null(assignment.Cgroup);
+        Assert.Empty(assignment.Enforced);
+    }
+
+    [Fact]
+    public void A_spec_that_opts_out_of_its_cgroup_but_sets_a_cgroup_limit_is_invalid()
+    {
+        var problems = Program.WithoutOwnCgroup().WithMemoryLimit(64 * MiB).WithProcessLimit(8).Validate(hostIsRoot: true);
+
+        var problem = Assert.Single(problems);
+        Assert.Contains("WithoutOwnCgroup", problem, StringComparison.Ordinal);
+        Assert.Contains("(memory, processes)", problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,7 +111,7 @@ public class SandboxCgroupsTests
 
         var assignment = cgroups.Assign(JudgeLimits.WithFileSizeLimit(MiB));
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         var cgroup = Assert.IsAssignableFrom<ISandboxCgroup>(assignment.Cgroup);
         Assert.Equal(name, cgroup.Name);
         Assert.Equal(1, cgroup.Version);
@@ -98,10 +148,9 @@ public class SandboxCgroupsTests
         var first = cgroups.Assign(Program.WithProcessLimit(8));
         var second = cgroups.Assign(Program.WithProcessLimit(8));
 
-        Assert.Equal(NameOf(1), first.Cgroup!.Name);
-        Assert.Equal(NameOf(2), second.Cgroup!.Name);
-        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(1)}"));
-        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(2)}"));
+        Assert.NotEqual(NameOf(first.Cgroup), NameOf(second.Cgroup));
+        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(first.Cgroup)}"));
+        Assert.True(host.FileSystem.Exists($"/sys/fs/cgroup/pids/{NameOf(second.Cgroup)}"));
     }
 
     [Fact]
@@ -112,7 +161,7 @@ public class SandboxCgroupsTests
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(Program.WithCpuTimeLimit(TimeSpan.FromSeconds(2)));
 
         Assert.NotNull(assignment.Cgroup);
-        Assert.Equal(["cpu time: cgroup v1 CPU usage polled every 10 ms, limit 2000 ms"], assignment.Enforced.Select(e => e.ToString()));
+        Assert.Equal(["pids: cgroup v1 pids.max=1024", "cpu time: cgroup v1 CPU usage polled every 10 ms, limit 2000 ms"], assignment.Enforced.Select(e => e.ToString()));
         Assert.Empty(assignment.ResourceLimits);
     }
 
@@ -123,7 +172,7 @@ public class SandboxCgroupsTests
 
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(JudgeLimits);
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         var cgroup = assignment.Cgroup!;
         Assert.Equal(2, cgroup.Version);
         Assert.Equal($"/sys/fs/cgroup/{name}", cgroup.UnifiedDirectory);
@@ -232,7 +281,7 @@ public class SandboxCgroupsTests
         Assert.Empty(new SandboxCgroups(host.FileSystem, Root).HostProblems(spec));
         var assignment = new SandboxCgroups(host.FileSystem, Root).Assign(spec);
 
-        string name = NameOf(1);
+        string name = NameOf(assignment.Cgroup);
         Assert.Contains($"/sys/fs/cgroup/cpuset/{name}/cgroup.procs", assignment.Cgroup!.ProcsFiles);
         Assert.Contains($"/sys/fs/cgroup/blkio/{name}/cgroup.procs", assignment.Cgroup.ProcsFiles);
         Assert.Equal("1\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpuset/{name}/cpuset.cpus"));
@@ -242,6 +291,7 @@ public class SandboxCgroupsTests
         Assert.Equal(
             [
                 "cpus: cgroup v1 cpuset.cpus=1",
+                "pids: cgroup v1 pids.max=1024",
                 "io 254:0: cgroup v1 blkio.throttle.write_bps_device '254:0 4194304', blkio.throttle.read_iops_device '254:0 100'",
             ],
             assignment.Enforced.Select(e => e.ToString()));
@@ -262,7 +312,7 @@ public class SandboxCgroupsTests
         Assert.Equal("0\n", host.FileSystem.Peek(dir + "/cpuset.mems"));
         Assert.Contains("254:0 rbps=1048576", host.FileSystem.Peek(dir + "/io.max"), StringComparison.Ordinal);
         Assert.Equal(
-            ["cpus: cgroup v2 cpuset.cpus=0-1", "mems: cgroup v2 cpuset.mems=0", "io 254:0: cgroup v2 io.max '254:0 rbps=1048576 wbps=max riops=max wiops=max'"],
+            ["pids: cgroup v2 pids.max=1024", "cpus: cgroup v2 cpuset.cpus=0-1", "mems: cgroup v2 cpuset.mems=0", "io 254:0: cgroup v2 io.max '254:0 rbps=1048576 wbps=max riops=max wiops=max'"],
             assignment.Enforced.Select(e => e.ToString()));
     }
 

@@ -38,24 +38,53 @@ internal sealed class CgroupV1Driver : ICgroupDriver
 
     public ISandboxCgroup Create(string id, CgroupLimits limits)
     {
+        ThrowIfInvalid(limits);
+        return WithLimits(SandboxCgroupName.Format(_host, id), [], limits);
+    }
+
+    /// <summary>
+    /// <paramref name="cgroup"/>, made by <see cref="Create"/> and never joined, with <paramref name="limits"/> in
+    /// place of its own: directories in the hierarchies the new limits need and it lacks, then every limit file written.
+    /// </summary>
+    public ISandboxCgroup? TryApply(ISandboxCgroup cgroup, CgroupLimits limits)
+    {
+        if (cgroup is not CgroupV1SandboxCgroup made) return null;
+        ThrowIfInvalid(limits);
+        return WithLimits(made.Name, made.Placements, limits);
+    }
+
+    private static void ThrowIfInvalid(CgroupLimits limits)
+    {
         IReadOnlyList<string> problems = limits.Validate();
         if (problems.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(limits));
         }
-        string name = SandboxCgroupName.Format(_host, id);
+    }
+
+    /// <summary>
+    /// The cgroup <paramref name="name"/> in every hierarchy <paramref name="limits"/> needs — <paramref name="existing"/>
+    /// directories kept, the others made — with the limits written; on failure the directories made here are removed.
+    /// </summary>
+    private CgroupV1SandboxCgroup WithLimits(string name, IReadOnlyList<CgroupV1Placement> existing, CgroupLimits limits)
+    {
         IReadOnlyList<CgroupV1Hierarchy> hierarchies = HierarchiesFor(limits);
         foreach (CgroupV1Hierarchy hierarchy in hierarchies)
         {
             PrepareParent(hierarchy);
         }
 
-        var placements = new List<CgroupV1Placement>();
+        var placements = new List<CgroupV1Placement>(existing);
+        var made = new List<CgroupV1Placement>();
         try
         {
             foreach (CgroupV1Hierarchy hierarchy in hierarchies)
             {
                 string directory = CgroupPaths.Join(hierarchy.ParentDirectory!, name);
+                if (placements.Any(p => p.Directory == directory))
+                {
+                    continue;
+                }
                 try
                 {
                     _fileSystem.CreateDirectory(directory);
@@ -65,7 +94,9 @@ internal sealed class CgroupV1Driver : ICgroupDriver
                     throw new CgroupException("create the sandbox cgroup", directory, e.Errno,
                         e.Errno == CgroupIOException.EEXIST ? "Use a sandbox id that is unique within this host process." : CgroupFiles.FixFor(e.Errno), e);
                 }
-                placements.Add(new CgroupV1Placement(hierarchy.Controllers, directory));
+                var placement = new CgroupV1Placement(hierarchy.Controllers, directory);
+                placements.Add(placement);
+                made.Add(placement);
             }
             var cgroup = new CgroupV1SandboxCgroup(_fileSystem, name, placements, [], _killer, _options, _time);
             var enforced = new List<CgroupEnforcedLimit>();
@@ -93,7 +124,7 @@ internal sealed class CgroupV1Driver : ICgroupDriver
         }
         catch
         {
-            foreach (CgroupV1Placement placement in placements)
+            foreach (CgroupV1Placement placement in made)
             {
                 try
                 {

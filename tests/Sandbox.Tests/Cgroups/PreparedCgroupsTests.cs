@@ -1,0 +1,120 @@
+using Sandbox.Cgroups;
+
+namespace Sandbox.Tests.Cgroups;
+
+/// <summary>
+/// Cgroups made ahead of time: a launch takes a ready one instead of making its own, uses it as it is with the default
+/// limits and has only its own limits written into it otherwise; the pool removes what it holds when it goes.
+/// </summary>
+public sealed class PreparedCgroupsTests
+{
+    private const long MiB = 1 << 20;
+    private const string Pids = "/sys/fs/cgroup/pids";
+
+    private static readonly SandboxSpec Program = SandboxSpec.Command("/bin/true");
+
+    private static SandboxCgroups WithPool(FakeCgroupV1Host host) => new(host.FileSystem, 0, makeThreadIdle: () => { });
+
+    private static void Fill(SandboxCgroups cgroups)
+    {
+        // The first assignment starts the maker; its own cgroup is made at once.
+        var first = cgroups.Assign(Program);
+        Assert.NotNull(first.Cgroup);
+        Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)), cgroups.Prepared.DisabledBecause);
+    }
+
+    [Fact]
+    public void A_sandbox_with_the_default_limits_takes_a_ready_cgroup_without_a_single_mkdir_or_write()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        var ready = cgroups.Prepared!.ReadyNames;
+        int logged = host.FileSystem.Log.Count;
+
+        var assignment = cgroups.Assign(Program);
+
+        Assert.Contains(assignment.Cgroup!.Name, ready);
+        Assert.True(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(10))); // the maker is idle again: the log holds still
+        // (The maker meanwhile makes a replacement under another name.)
+        Assert.DoesNotContain(host.FileSystem.Log.Skip(logged), entry => entry.Contains(assignment.Cgroup.Name, StringComparison.Ordinal));
+        Assert.Equal("1024\n", host.FileSystem.Peek($"{Pids}/{assignment.Cgroup.Name}/pids.max"));
+        Assert.Equal(["pids: cgroup v1 pids.max=1024"], assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void A_sandbox_with_its_own_limits_has_them_written_into_a_ready_cgroup_and_the_hierarchies_it_lacks_added()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        var ready = cgroups.Prepared!.ReadyNames;
+
+        var assignment = cgroups.Assign(Program.WithMemoryLimit(64 * MiB).WithProcessLimit(16).WithCpuQuota(0.5));
+
+        string name = assignment.Cgroup!.Name;
+        Assert.Contains(name, ready);
+        Assert.True(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(10))); // the maker is idle again: the log holds still
+        var ownEntries = host.FileSystem.Log.Where(entry => entry.Contains(name, StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"mkdir /sys/fs/cgroup/cpu/{name}"], ownEntries.Where(e => e.StartsWith("mkdir", StringComparison.Ordinal)).Skip(3));
+        Assert.Equal("16\n", host.FileSystem.Peek($"{Pids}/{name}/pids.max"));
+        Assert.Equal("50000\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpu/{name}/cpu.cfs_quota_us"));
+        Assert.Equal(4, assignment.Cgroup.ProcsFiles.Count);
+        Assert.Equal(
+            [
+                "memory: cgroup v1 memory.limit_in_bytes=67108864",
+                "swap: cgroup v1 memory.memsw.limit_in_bytes=67108864 (= the memory limit)",
+                "pids: cgroup v1 pids.max=16",
+                "cpu quota: cgroup v1 cpu.cfs_quota_us=50000 cpu.cfs_period_us=100000",
+            ],
+            assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public async Task Disposing_the_pool_removes_every_ready_cgroup_and_leaves_the_taken_ones()
+    {
+        var host = new FakeCgroupV1Host();
+        var cgroups = WithPool(host);
+        Fill(cgroups);
+        var taken = cgroups.Assign(Program).Cgroup!;
+        var ready = cgroups.Prepared!.ReadyNames;
+        Assert.NotEmpty(ready);
+
+        cgroups.Dispose();
+
+        Assert.All(ready, name => Assert.False(host.FileSystem.Exists($"{Pids}/{name}")));
+        Assert.True(host.FileSystem.Exists($"{Pids}/{taken.Name}"));
+        await taken.DestroyAsync();
+    }
+
+    [Fact]
+    public void A_pool_that_cannot_make_cgroups_stops_and_launches_make_their_own()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        foreach (var name in cgroups.Prepared!.ReadyNames)
+            _ = cgroups.Assign(Program);
+        host.FileSystem.NotWritable.Add(Pids);
+
+        var refused = Assert.ThrowsAny<SandboxException>(() =>
+        {
+            for (int i = 0; i < 20; i++)
+                cgroups.Assign(Program);
+        });
+
+        Assert.Contains(Pids, refused.Message, StringComparison.Ordinal);
+        Assert.False(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(5)));
+        Assert.Contains("EACCES", cgroups.Prepared.DisabledBecause, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_thread_lowering_action_there_is_no_pool()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = new SandboxCgroups(host.FileSystem, 0);
+
+        Assert.NotNull(cgroups.Assign(Program).Cgroup);
+        Assert.Null(cgroups.Prepared);
+    }
+}
