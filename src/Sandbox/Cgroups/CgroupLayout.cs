@@ -15,13 +15,17 @@ internal sealed record CgroupLayout(
     uint EffectiveUserId,
     IReadOnlyList<CgroupProblem> Problems)
 {
-    /// <summary>The cgroup version sandboxes use: 2 for Unified, 1 for Legacy and Hybrid, null for None.</summary>
+    /// <summary>The cgroup version sandboxes use: 2 for Unified, 1 for Legacy and Hybrid (2 if so chosen), null for None.</summary>
     public int? DriverVersion => Kind switch
     {
         CgroupLayoutKind.Unified => 2,
+        CgroupLayoutKind.Hybrid when UnifiedOnHybrid => 2,
         CgroupLayoutKind.Legacy or CgroupLayoutKind.Hybrid => 1,
         _ => null,
     };
+
+    /// <summary>Whether a hybrid layout's cgroup2 hierarchy was chosen for sandboxes (<see cref="CgroupOptions.UnifiedOnHybrid"/>).</summary>
+    public bool UnifiedOnHybrid { get; init; }
 
     /// <summary>Whether sandbox cgroups can be created with the configured controllers (no blocking problem).</summary>
     public bool IsUsable => DriverVersion is not null && !Problems.Any(p => p.Severity == CgroupProblemSeverity.Blocking);

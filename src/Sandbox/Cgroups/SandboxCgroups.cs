@@ -9,15 +9,18 @@ namespace Sandbox.Cgroups;
 /// each sandbox that asks for limits its own cgroup — or, where cgroups cannot be used and the spec allows
 /// it, the rlimits that approximate them. Says exactly what was enforced and how.
 /// </summary>
-internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId)
+/// <param name="fileSystem">The cgroup file system.</param>
+/// <param name="effectiveUserId">The host's effective uid.</param>
+/// <param name="options">Where sandbox cgroups go (default: <see cref="CgroupOptions.Default"/>).</param>
+internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, CgroupOptions? options = null)
 {
     private const uint RlimitCpu = 0, RlimitFsize = 1, RlimitStack = 3, RlimitAs = 9;
 
     private readonly Lazy<(ICgroupDriver? Driver, CgroupLayout Layout)> _driver = new(() =>
     {
-        var layout = CgroupLayoutDetector.Detect(fileSystem, effectiveUserId);
+        var layout = CgroupLayoutDetector.Detect(fileSystem, effectiveUserId, options);
         if (!layout.IsUsable) return (null, layout);
-        var driver = CgroupDriverFactory.Create(layout, fileSystem);
+        var driver = CgroupDriverFactory.Create(layout, fileSystem, options);
         _ = driver.RemoveStaleAsync();
         return (driver, layout);
     });

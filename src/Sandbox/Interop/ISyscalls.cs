@@ -58,8 +58,13 @@ internal interface ISyscalls
     int ReadAvailable(SafeFileHandle handle, Span<byte> buffer);
 }
 
-/// <summary>What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed.</summary>
-internal readonly record struct NativeLaunchResult(int Pid, PidfdHandle? Process, NativeSetupError? Error);
+/// <summary>
+/// What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed; and for a launch into a
+/// cgroup, how the child joined it and, if clone3(CLONE_INTO_CGROUP) was tried and the launcher fell back to
+/// cgroup.procs, the errno that made it (ENOSYS, E2BIG, EINVAL).
+/// </summary>
+internal readonly record struct NativeLaunchResult(
+    int Pid, PidfdHandle? Process, NativeSetupError? Error, CgroupJoinMethod? CgroupJoin = null, int CgroupFallbackErrno = 0);
 
 /// <summary>A setup failure reported by the launcher: stage, errno, the mount op's index and the path.</summary>
 internal sealed record NativeSetupError(Launch.SetupStage Stage, int Errno, int OpIndex, string Detail);
