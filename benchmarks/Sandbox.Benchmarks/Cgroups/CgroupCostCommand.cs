@@ -59,7 +59,8 @@ internal static class CgroupCostCommand
         if (v2JoinsOnly)
         {
             string joins = $"# cgroup-cost --v2-joins-only ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, Linux {Environment.OSVersion.Version}, {Environment.ProcessorCount} cores)\n"
-                + layout.Describe() + "\n" + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
+                + layout.Describe() + "\n" + await UnifiedJoinRuns.SyscallLevelAsync(layout, runs * 5).ConfigureAwait(false)
+                + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
             Console.Write(joins);
             if (outPath is not null)
                 await File.WriteAllTextAsync(outPath, joins).ConfigureAwait(false);
@@ -88,7 +89,8 @@ internal static class CgroupCostCommand
         string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage())
             + await JoinAfterIdleAsync(layout, Math.Max(20, runs / 5)).ConfigureAwait(false)
             + await FullRunsAsync(layout, runs).ConfigureAwait(false)
-            + "\n" + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
+            + "\n" + await UnifiedJoinRuns.SyscallLevelAsync(layout, runs * 5).ConfigureAwait(false)
+            + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
         Console.Write(report);
         if (outPath is not null)
         {

@@ -74,6 +74,13 @@ internal static class UnifiedJoinRuns
         var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
         foreach (var runner in new[] { clone3Runner, procsRunner, v1Runner })
             runner.NetworkNamespaces?.Dispose();
+        try
+        {
+            Directory.Delete(unified.MountPoint + options.ParentCgroup); // rmdir: every sandbox cgroup is gone with its run
+        }
+        catch (IOException)
+        {
+        }
 
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"cgroup v2 joins in complete RunAsync(/bin/true) runs, default isolation, {runs} per variant, interleaved; median / p99 µs and")
@@ -94,6 +101,42 @@ internal static class UnifiedJoinRuns
             text.Append(CultureInfo.InvariantCulture, $"  {name,-90} {p[0],6:F0} | {p[1],6:F0} | {p[2],6:F0} | {p[3],6:F0}\n");
         }
         return text.Append('\n').ToString();
+    }
+
+    /// <summary>
+    /// benchmarks/clone-join: the join alone at the system-call level, as the launcher does it (a CLONE_VM child on its
+    /// own stack), in fresh cgroups under a parent of its own on the cgroup2 hierarchy: clone3 CLONE_INTO_CGROUP, clone +
+    /// cgroup.procs write, and clone without a cgroup, interleaved.
+    /// </summary>
+    public static async Task<string> SyscallLevelAsync(CgroupLayout layout, int rounds)
+    {
+        if (layout.Unified is not { Writable: true } unified)
+            return "";
+        string program = Path.Combine(AppContext.BaseDirectory, "clone-join");
+        if (!File.Exists(program))
+            return $"clone-join: {program} is missing; build the benchmarks project (it compiles benchmarks/clone-join).\n";
+        string parent = unified.MountPoint + "/sandbox-benchmarks-clone-join";
+        Directory.CreateDirectory(parent);
+        try
+        {
+            var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(parent);
+            start.ArgumentList.Add(rounds.ToString(CultureInfo.InvariantCulture));
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Process.Start({program}) returned null.");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            string stderr = await process.StandardError.ReadToEndAsync().ConfigureAwait(false);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            string output = await stdout.ConfigureAwait(false);
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"clone-join exited with {process.ExitCode}: {stderr.Trim()}");
+            var cpu = CpuUsage.LoadAverage();
+            return $"The join alone (benchmarks/clone-join, a CLONE_VM child as the launcher makes it, fresh cgroups under {parent}; load average {cpu}):\n"
+                + output + "\n";
+        }
+        finally
+        {
+            Directory.Delete(parent); // rmdir: clone-join removes every cgroup it made
+        }
     }
 
     private static double Us(long from, long to) => (to - from) * 1_000_000.0 / Stopwatch.Frequency;
