@@ -39,6 +39,16 @@ public sealed record AppliedIsolation(
 
     /// <summary>How many BPF instructions the loaded filter had (0 without a filter).</summary>
     public int SeccompInstructions { get; init; }
+
+    /// <summary>How the sandbox joined its cgroup, or null when it had none (no limit asked for one).</summary>
+    public CgroupJoinMethod? CgroupJoin { get; init; }
+
+    /// <summary>
+    /// Why a sandbox on cgroup v2 joined with <see cref="CgroupJoinMethod.CgroupProcs"/> rather than
+    /// <see cref="CgroupJoinMethod.CloneIntoCgroup"/> (clone3 or <c>CLONE_INTO_CGROUP</c> missing, with the errno);
+    /// null when it did not fall back.
+    /// </summary>
+    public string? CgroupJoinFallback { get; init; }
 }
 
 /// <summary>What network the sandbox had.</summary>

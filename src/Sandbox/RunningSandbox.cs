@@ -272,7 +272,12 @@ public sealed class RunningSandbox : IAsyncDisposable
         {
             try
             {
-                return Cgroups.SandboxCgroups.ToUsage(_cgroup.ReadUsage());
+                var usage = Cgroups.SandboxCgroups.ToUsage(_cgroup.ReadUsage());
+                // A cgroup without the memory controller (v2 on a hybrid host's cgroup2, which has none) has no peak:
+                // what init measured of each process it reaped is the next best thing, and says so.
+                if (usage.PeakMemoryBytes is null && report is { } measured)
+                    usage = usage with { PeakMemoryBytes = measured.MaxRssKib * 1024, MemorySource = MemorySource.RusageMaxRss };
+                return usage;
             }
             catch (SandboxException)
             {

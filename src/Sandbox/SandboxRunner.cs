@@ -25,14 +25,22 @@ public sealed class SandboxRunner
     private readonly DeferredCleanup _cleanup = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
-    internal SandboxRunner(ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null, Cgroups.ICgroupFileSystem? cgroupFileSystem = null)
+    /// <param name="syscalls">The kernel.</param>
+    /// <param name="fileSystem">The host's file system, as the planner sees it.</param>
+    /// <param name="initExecutablePath">sandbox-init (default: next to this assembly).</param>
+    /// <param name="cgroups">Sandbox cgroups (default: the detected layout, on the real cgroup file system).</param>
+    /// <param name="prepareLauncherThread">Run first on the launcher thread when it starts (tests: a seccomp filter there).</param>
+    internal SandboxRunner(
+        ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null,
+        Cgroups.SandboxCgroups? cgroups = null, Action? prepareLauncherThread = null)
     {
         _syscalls = syscalls;
         _fileSystem = fileSystem;
-        _launcher = new Lazy<LauncherThread>(() => new LauncherThread(syscalls));
+        _launcher = new Lazy<LauncherThread>(() => new LauncherThread(syscalls, prepareLauncherThread));
         _exitWatcher = new Lazy<PidfdExitWatcher>(() => new PidfdExitWatcher());
         _init = new Lazy<SafeFileHandle>(() => OpenInit(initExecutablePath ?? InitExecutablePath));
-        _cgroups = new Cgroups.SandboxCgroups(cgroupFileSystem ?? Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId, () => syscalls.MakeCurrentThreadIdle());
+        _cgroups = cgroups ?? new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId,
+            makeThreadIdle: () => syscalls.MakeCurrentThreadIdle());
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
@@ -144,6 +152,14 @@ public sealed class SandboxRunner
         SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null, supervisorHost = null;
         try
         {
+            // cgroup v2: the launcher clones the child straight into its cgroup through this fd (CLONE_INTO_CGROUP);
+            // cgroup.procs stays in the plan for kernels that cannot.
+            if (limits.Cgroup?.OpenDirectoryForClone() is { } cgroupDirectory)
+            {
+                childEnds.Add(cgroupDirectory);
+                plan = plan with { CgroupFd = (int)cgroupDirectory.DangerousGetHandle() };
+            }
+
             if (spec.SeccompSupervisor is not null && plan.SeccompFd >= 0)
             {
                 var (host, sandbox) = SeccompListenerCalls.CreateSocketPair();
@@ -183,6 +199,7 @@ public sealed class SandboxRunner
             childEnds.Clear();
             if (launched.Error is { } error)
                 throw SetupFailures.From(error, plan);
+            isolation = CgroupJoinReport.Apply(isolation, launched);
 
             var running = new RunningSandbox(this, spec, isolation, limits, launched.Pid, launched.Process!, startedAt,
                 ToStream(ref stdinHost, PipeDirection.Out), ToStream(ref stdoutHost, PipeDirection.In),

@@ -18,7 +18,7 @@ public sealed class SandboxRunnerTests
     public async Task An_invalid_spec_is_rejected_with_every_problem_before_anything_is_created()
     {
         var kernel = new FakeSyscalls(1000, _ => throw new InvalidOperationException("launched"));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
         var spec = Spec.WithoutNamespaces(SandboxNamespaces.User).WithTmpSize(1);
 
         var thrown = await Assert.ThrowsAsync<SandboxValidationException>(() => runner.RunAsync(spec));
@@ -32,7 +32,7 @@ public sealed class SandboxRunnerTests
     public async Task A_failed_launch_throws_the_setup_failure_naming_the_bind_source_and_closes_every_pipe()
     {
         var kernel = new FakeSyscalls(1000, plan => Failure(SetupStage.OpenBindSource, ENOENT, plan.Mounts.IndexOf(plan.Mounts.Single(m => m.Source == "/srv/data"))));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr().Directory("/srv/data"), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr().Directory("/srv/data"), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         var thrown = await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(Spec));
 
@@ -46,7 +46,7 @@ public sealed class SandboxRunnerTests
     public async Task A_refused_clone_throws_unsupported()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.Clone, 1, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxUnsupportedException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true")));
     }
@@ -55,7 +55,7 @@ public sealed class SandboxRunnerTests
     public async Task The_launcher_gets_the_child_ends_of_the_pipes_and_the_opened_init()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr().Directory("/srv/data"), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr().Directory("/srv/data"), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.StartAsync(Spec));
 
@@ -76,7 +76,7 @@ public sealed class SandboxRunnerTests
     public async Task A_policy_is_compiled_into_one_sealed_memory_file_shared_by_every_launch_and_unconfined_has_none()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
         var judge = SandboxSpec.Command("/bin/true").WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Judge);
 
         for (int i = 0; i < 3; i++)
@@ -93,7 +93,7 @@ public sealed class SandboxRunnerTests
     public async Task Running_without_input_gives_the_program_no_stdin_pipe()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true")));
 
@@ -105,7 +105,7 @@ public sealed class SandboxRunnerTests
     public async Task Inherited_streams_hand_the_hosts_own_0_1_2_to_the_program()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithInheritedStandardStreams()));
 
@@ -118,7 +118,7 @@ public sealed class SandboxRunnerTests
     public async Task An_inherited_stdin_with_forwarded_output_hands_over_fd_0_and_pipes_stdout_and_stderr()
     {
         var kernel = new FakeSyscalls(1000, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
         var spec = SandboxSpec.Command("/bin/true").WithInheritedStandardInput().WithOutputForwarding(new MemoryStream(), new MemoryStream());
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(spec));
@@ -136,7 +136,7 @@ public sealed class SandboxRunnerTests
     public async Task A_root_host_launches_a_plan_that_maps_to_the_host_identity()
     {
         var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithHostIdentity(2000, 3000)));
 
@@ -147,7 +147,7 @@ public sealed class SandboxRunnerTests
     public async Task A_cancelled_start_creates_nothing()
     {
         var kernel = new FakeSyscalls(1000, _ => throw new InvalidOperationException("launched"));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true"), new CancellationToken(canceled: true)));
 
@@ -159,7 +159,7 @@ public sealed class SandboxRunnerTests
     {
         var kernel = new FakeSyscalls(1000, _ => throw new InvalidOperationException("launched"));
         string missing = Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid(), "sandbox-init");
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), missing, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), missing, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         var thrown = await Assert.ThrowsAsync<SandboxException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true")));
 

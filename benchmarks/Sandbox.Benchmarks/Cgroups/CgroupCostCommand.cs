@@ -9,12 +9,14 @@ using Sandbox.Interop;
 namespace Sandbox.Benchmarks.Cgroups;
 
 /// <summary>
-/// <c>cgroup-cost [--runs N] [--out FILE]</c>: what one sandbox cgroup costs — create (mkdir + limits), join (a real
+/// <c>cgroup-cost [--runs N] [--out FILE] [--v2-joins-only]</c>: what one sandbox cgroup costs — create (mkdir + limits), join (a real
 /// process's pid written into each cgroup.procs, as the launcher does), destroy (what the runner does at the end of a
 /// run) — through the drivers the runner uses, with every cgroup file operation counted and timed. Variants run
 /// interleaved (every round runs each once, in a shuffled order), so their medians compare within one run:
 /// the seam as it was before this work, the current one for a judge's limits with and without a CPU quota, and, where
-/// the host has a cgroup2 mount, an empty v2 cgroup for reference.
+/// the host has a cgroup2 mount, an empty v2 cgroup for reference; then complete runs with each limit, and complete runs
+/// whose v2 cgroup is joined by clone3(CLONE_INTO_CGROUP) against a cgroup.procs write (<see cref="UnifiedJoinRuns"/>;
+/// <c>--v2-joins-only</c> runs just those).
 /// </summary>
 internal static class CgroupCostCommand
 {
@@ -24,8 +26,14 @@ internal static class CgroupCostCommand
     {
         int runs = 300;
         string? outPath = null;
+        bool v2JoinsOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--v2-joins-only")
+            {
+                v2JoinsOnly = true;
+                continue;
+            }
             if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out runs) && runs >= 10)
                 continue;
             if (args[i] == "--out" && i + 1 < args.Length)
@@ -33,7 +41,7 @@ internal static class CgroupCostCommand
                 outPath = Path.GetFullPath(args[++i]);
                 continue;
             }
-            await Console.Error.WriteLineAsync("usage: cgroup-cost [--runs N (300, at least 10)] [--out FILE]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: cgroup-cost [--runs N (300, at least 10)] [--out FILE] [--v2-joins-only]").ConfigureAwait(false);
             return 2;
         }
         if (!Environment.IsPrivilegedProcess)
@@ -47,6 +55,16 @@ internal static class CgroupCostCommand
         {
             await Console.Error.WriteLineAsync("cgroup-cost: cgroups are not usable here:\n" + layout.Describe()).ConfigureAwait(false);
             return 1;
+        }
+        if (v2JoinsOnly)
+        {
+            string joins = $"# cgroup-cost --v2-joins-only ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, Linux {Environment.OSVersion.Version}, {Environment.ProcessorCount} cores)\n"
+                + layout.Describe() + "\n" + await UnifiedJoinRuns.SyscallLevelAsync(layout, runs * 5).ConfigureAwait(false)
+                + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
+            Console.Write(joins);
+            if (outPath is not null)
+                await File.WriteAllTextAsync(outPath, joins).ConfigureAwait(false);
+            return 0;
         }
         var variants = Variants(layout);
         var random = new Random(20251126);
@@ -70,7 +88,9 @@ internal static class CgroupCostCommand
 
         string report = Report(layout, variants, runs, cpu, loadBefore, CpuUsage.LoadAverage())
             + await JoinAfterIdleAsync(layout, Math.Max(20, runs / 5)).ConfigureAwait(false)
-            + await FullRunsAsync(layout, runs).ConfigureAwait(false);
+            + await FullRunsAsync(layout, runs).ConfigureAwait(false)
+            + "\n" + await UnifiedJoinRuns.SyscallLevelAsync(layout, runs * 5).ConfigureAwait(false)
+            + await UnifiedJoinRuns.RunAsync(layout, runs).ConfigureAwait(false);
         Console.Write(report);
         if (outPath is not null)
         {

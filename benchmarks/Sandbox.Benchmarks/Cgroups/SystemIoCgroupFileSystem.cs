@@ -100,6 +100,9 @@ internal sealed class SystemIoCgroupFileSystem : ICgroupFileSystem
 
     public bool Exists(string path) => Path.Exists(path);
 
+    /// <summary>System.IO has no O_PATH open: the real file system's one call.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => CgroupFileSystem.Instance.OpenDirectory(path);
+
     public IReadOnlyList<string> ListDirectories(string path)
     {
         try

@@ -37,6 +37,8 @@ internal sealed class TimingCgroupFileSystem(ICgroupFileSystem inner) : ICgroupF
 
     public void AnchorDirectory(string directory) => Time("anchor", () => inner.AnchorDirectory(directory));
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => Time("open (clone3)", () => inner.OpenDirectory(path));
+
     public string ReadMountInfo() => Time("read mountinfo", inner.ReadMountInfo);
 
     public string ReadProcSelfCgroup() => Time("read /proc/self/cgroup", inner.ReadProcSelfCgroup);

@@ -113,6 +113,13 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
         return CgroupFileCalls.Exists(directory, relative.Span) == 0;
     }
 
+    public SafeFileHandle OpenDirectory(string path)
+    {
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        int errno = CgroupFileCalls.OpenDirectory(directory, relative.Span, out SafeFileHandle? opened);
+        return errno == 0 ? opened! : throw new CgroupIOException("open", path, errno);
+    }
+
     public IReadOnlyList<string> ListDirectories(string path)
     {
         try

@@ -15,16 +15,28 @@ internal sealed record CgroupLayout(
     uint EffectiveUserId,
     IReadOnlyList<CgroupProblem> Problems)
 {
-    /// <summary>The cgroup version sandboxes use: 2 for Unified, 1 for Legacy and Hybrid, null for None.</summary>
+    /// <summary>The cgroup version sandboxes use: 2 for Unified, 1 for Legacy and Hybrid (2 if so chosen), null for None.</summary>
     public int? DriverVersion => Kind switch
     {
         CgroupLayoutKind.Unified => 2,
+        CgroupLayoutKind.Hybrid when UnifiedOnHybrid => 2,
         CgroupLayoutKind.Legacy or CgroupLayoutKind.Hybrid => 1,
         _ => null,
     };
 
+    /// <summary>Whether a hybrid layout's cgroup2 hierarchy was chosen for sandboxes (<see cref="CgroupOptions.UnifiedOnHybrid"/>).</summary>
+    public bool UnifiedOnHybrid { get; init; }
+
     /// <summary>Whether sandbox cgroups can be created with the configured controllers (no blocking problem).</summary>
     public bool IsUsable => DriverVersion is not null && !Problems.Any(p => p.Severity == CgroupProblemSeverity.Blocking);
+
+    /// <summary>Whether sandbox cgroups can use <paramref name="controller"/> (v2: the parent may enable it; v1: its hierarchy is mounted with the parent inside).</summary>
+    public bool Offers(string controller) => DriverVersion switch
+    {
+        2 => Unified is { } unified && (unified.AvailableControllers.Contains(controller) || unified.EnabledControllers.Contains(controller)),
+        1 => FindV1(controller) is { ParentDirectory: not null },
+        _ => false,
+    };
 
     /// <summary>The v1 hierarchy that holds <paramref name="controller"/>, if mounted.</summary>
     public CgroupV1Hierarchy? FindV1(string controller) =>

@@ -54,6 +54,14 @@ internal static class CgroupLayoutDetector
             case CgroupLayoutKind.Unified:
                 CheckUnified(unified!, effectiveUserId, options, problems);
                 break;
+            case CgroupLayoutKind.Hybrid when options.UnifiedOnHybrid:
+                problems.Add(new CgroupProblem(
+                    CgroupProblemSeverity.Info,
+                    $"Hybrid layout: sandboxes use the cgroup2 hierarchy at {unified!.MountPoint} as configured, which holds only "
+                    + $"[{string.Join(' ', unified.AvailableControllers.Order(StringComparer.Ordinal))}]; the v1 controllers are not used.",
+                    null));
+                CheckUnified(unified, effectiveUserId, options, problems);
+                break;
             default:
                 if (kind == CgroupLayoutKind.Hybrid)
                 {
@@ -70,7 +78,10 @@ internal static class CgroupLayoutDetector
         {
             CheckFavorDynamicModifications(fileSystem, mounts, problems);
         }
-        return new CgroupLayout(kind, unified, v1, effectiveUserId, problems);
+        return new CgroupLayout(kind, unified, v1, effectiveUserId, problems)
+        {
+            UnifiedOnHybrid = kind == CgroupLayoutKind.Hybrid && options.UnifiedOnHybrid,
+        };
     }
 
     /// <summary>

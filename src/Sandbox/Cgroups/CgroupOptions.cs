@@ -38,6 +38,14 @@ internal sealed record CgroupOptions
     /// </summary>
     public bool MoveHostProcessesToLeaf { get; init; } = true;
 
+    /// <summary>
+    /// On a hybrid host, put sandbox cgroups on its cgroup2 hierarchy (the v2 driver) instead of the v1 controllers.
+    /// Off by default, and rightly: a hybrid host's cgroup2 mount usually has no controllers (here only hugetlb), so it
+    /// gives CPU time (cpu.stat is always there), cgroup.kill and clone3's CLONE_INTO_CGROUP, but a memory or process
+    /// limit on it fails as "controller not available". Tests use it to drive the v2 driver on a real cgroup2 mount.
+    /// </summary>
+    public bool UnifiedOnHybrid { get; init; }
+
     /// <summary>How often the drivers poll while waiting for a cgroup to freeze, empty or go away.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(1);
 

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Sandbox.Cgroups;
 
 /// <summary>
@@ -51,6 +53,13 @@ internal interface ICgroupFileSystem
     /// it). Throws <see cref="CgroupIOException"/> if the directory cannot be opened.
     /// </summary>
     void AnchorDirectory(string directory);
+
+    /// <summary>
+    /// open(O_PATH | O_DIRECTORY | O_CLOEXEC) of a cgroup directory, resolved like every other path (beneath an anchor):
+    /// the fd clone3 takes to start a process in that cgroup (CLONE_INTO_CGROUP). The caller closes it. Throws
+    /// <see cref="CgroupIOException"/> (ENOENT if the directory is gone).
+    /// </summary>
+    SafeFileHandle OpenDirectory(string path);
 
     /// <summary>The text of /proc/self/mountinfo.</summary>
     string ReadMountInfo();

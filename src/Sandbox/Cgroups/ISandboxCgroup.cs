@@ -16,6 +16,13 @@ internal interface ISandboxCgroup
     /// <summary>v2: the cgroup's directory, to open for clone3's CLONE_INTO_CGROUP; null on v1.</summary>
     string? UnifiedDirectory { get; }
 
+    /// <summary>
+    /// v2: an fd (O_PATH) of the cgroup's directory, for the launcher to clone the sandbox's first process into it with
+    /// clone3's CLONE_INTO_CGROUP; the caller closes it once the launch is over. Null on v1, whose hierarchies are joined
+    /// through <see cref="ProcsFiles"/> only.
+    /// </summary>
+    Microsoft.Win32.SafeHandles.SafeFileHandle? OpenDirectoryForClone();
+
     /// <summary>Every cgroup.procs a process must be written into to join (one on v2, one per hierarchy on v1).</summary>
     IReadOnlyList<string> ProcsFiles { get; }
 

@@ -11,20 +11,21 @@ namespace Sandbox.Cgroups;
 /// rlimits that approximate them if the spec allows it. Says exactly what was enforced and how.
 /// </summary>
 /// <param name="fileSystem">The cgroup file system.</param>
-/// <param name="effectiveUserId">The host's euid.</param>
+/// <param name="effectiveUserId">The host's effective uid.</param>
+/// <param name="options">Where sandbox cgroups go (default: <see cref="CgroupOptions.Default"/>).</param>
 /// <param name="makeThreadIdle">
 /// Lowers the calling thread to idle priority: given, cgroups with the default limits are made ahead of time
 /// (<see cref="PreparedCgroups"/>); null, every cgroup is made at its launch.
 /// </param>
-internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, Action? makeThreadIdle = null) : IDisposable
+internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, CgroupOptions? options = null, Action? makeThreadIdle = null) : IDisposable
 {
     private const uint RlimitCpu = 0, RlimitFsize = 1, RlimitStack = 3, RlimitAs = 9;
 
     private readonly Lazy<(ICgroupDriver? Driver, CgroupLayout Layout)> _driver = new(() =>
     {
-        var layout = CgroupLayoutDetector.Detect(fileSystem, effectiveUserId);
+        var layout = CgroupLayoutDetector.Detect(fileSystem, effectiveUserId, options);
         if (!layout.IsUsable) return (null, layout);
-        var driver = CgroupDriverFactory.Create(layout, fileSystem);
+        var driver = CgroupDriverFactory.Create(layout, fileSystem, options);
         _ = driver.RemoveStaleAsync();
         return (driver, layout);
     });
@@ -38,6 +39,12 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
     /// <summary>The limits of a sandbox that sets none: the default process limit.</summary>
     public static CgroupLimits DefaultLimits { get; } = new() { MaxProcesses = SandboxSpec.DefaultProcessLimit };
 
+    /// <summary>
+    /// The default limits this host's cgroups can hold: a default applies where its controller is offered (a v2 parent
+    /// may lack pids, as on a hybrid host's cgroup2 hierarchy); a limit the spec asks for is never dropped this way.
+    /// </summary>
+    private static CgroupLimits DefaultLimitsOn(CgroupLayout layout) => layout.Offers(PidsController.Name) ? DefaultLimits : CgroupLimits.None;
+
     /// <summary>The cgroups made ahead of time, or null (no pool, or no usable cgroups).</summary>
     internal PreparedCgroups? Prepared
     {
@@ -47,7 +54,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
             lock (_preparedGate)
             {
                 if (_prepared is null && !_disposed)
-                    _prepared = new PreparedCgroups(driver, DefaultLimits, NextId, makeThreadIdle);
+                    _prepared = new PreparedCgroups(driver, DefaultLimitsOn(_driver.Value.Layout), NextId, makeThreadIdle);
                 return _prepared;
             }
         }
@@ -158,7 +165,7 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         var limits = new CgroupLimits
         {
             MemoryBytes = spec.MemoryLimitBytes,
-            MaxProcesses = spec.ProcessLimit ?? SandboxSpec.DefaultProcessLimit,
+            MaxProcesses = spec.ProcessLimit ?? DefaultLimitsOn(layout).MaxProcesses,
             CpuQuota = spec.CpuQuota is { } cpus ? Cgroups.CpuQuota.FromCpus(cpus) : null,
             Cpus = spec.CpuSet,
             MemoryNodes = spec.MemoryNodeSet,
@@ -183,9 +190,9 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
     /// <summary>A cgroup made ahead of time, given <paramref name="limits"/>; null when none is ready or the driver cannot.</summary>
     private ISandboxCgroup? FromPrepared(ICgroupDriver driver, CgroupLimits limits)
     {
-        if (Prepared?.TryTake() is not { } ready)
+        if (Prepared is not { } prepared || prepared.TryTake() is not { } ready)
             return null;
-        if (IsDefault(limits))
+        if (IsSame(limits, prepared.Limits))
             return ready;
         ISandboxCgroup? applied = null;
         try
@@ -200,9 +207,10 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         }
     }
 
-    private static bool IsDefault(CgroupLimits limits) =>
-        limits.MaxProcesses == DefaultLimits.MaxProcesses && limits.MemoryBytes is null && !limits.AllowSwap && limits.CpuQuota is null
-        && limits.CpuWeight is null && !limits.NeedsCpuset && !limits.NeedsIo;
+    private static bool IsSame(CgroupLimits limits, CgroupLimits prepared) =>
+        limits.MaxProcesses == prepared.MaxProcesses && limits.MemoryBytes == prepared.MemoryBytes && limits.AllowSwap == prepared.AllowSwap
+        && limits.CpuQuota == prepared.CpuQuota && limits.CpuWeight == prepared.CpuWeight && limits.Cpus == prepared.Cpus
+        && limits.MemoryNodes == prepared.MemoryNodes && limits.Io.Count == 0 && prepared.Io.Count == 0;
 
     /// <summary>How often a CPU-time limit is checked against the cgroup's usage.</summary>
     public static TimeSpan CpuTimePollInterval { get; } = TimeSpan.FromMilliseconds(10);

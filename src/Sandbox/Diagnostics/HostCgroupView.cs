@@ -33,6 +33,8 @@ internal sealed class HostCgroupView(IHostFiles files, ProcessCredentials? crede
 
     public bool Exists(string path) => files.Exists(path);
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => throw ReadOnly("open for clone3", path);
+
     /// <summary>Nothing to keep open: detection reads a few files once.</summary>
     public void AnchorDirectory(string directory)
     {

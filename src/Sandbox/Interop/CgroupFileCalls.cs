@@ -27,6 +27,17 @@ internal static unsafe class CgroupFileCalls
         return 0;
     }
 
+    /// <summary>openat(<paramref name="directory"/>, <paramref name="path"/>, O_PATH | O_DIRECTORY | O_CLOEXEC).</summary>
+    public static int OpenDirectory(SafeFileHandle? directory, ReadOnlySpan<char> path, out SafeFileHandle? opened)
+    {
+        opened = null;
+        int fd = Relative(directory, path, O_PATH | O_DIRECTORY | O_CLOEXEC, OpenCall);
+        if (fd < 0)
+            return -fd;
+        opened = new SafeFileHandle(fd, ownsHandle: true);
+        return 0;
+    }
+
     /// <summary>mkdirat(<paramref name="directory"/>, <paramref name="path"/>, 0755).</summary>
     public static int MakeDirectory(SafeFileHandle? directory, ReadOnlySpan<char> path) =>
         -Relative(directory, path, 0, static (dirfd, p, _) => mkdirat(dirfd, p, 0x1ed) == 0 ? 0 : -errno);

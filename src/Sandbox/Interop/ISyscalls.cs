@@ -59,11 +59,15 @@ internal interface ISyscalls
 }
 
 /// <summary>
-/// What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed; and a handle on the
-/// sandbox's mount namespace (null when it has none of its own), which the host closes once the run is reported
-/// so that the namespace's teardown stays off the path from init's exit to the result.
+/// What <see cref="ISyscalls.Launch"/> returns: the sandbox's init, or where the setup failed; for a launch into a
+/// cgroup, how the child joined it and, if clone3(CLONE_INTO_CGROUP) was tried and the launcher fell back to
+/// cgroup.procs, the errno that made it (ENOSYS, E2BIG, EINVAL); and a handle on the sandbox's mount namespace (null
+/// when it has none of its own), which the host closes once the run is reported so that the namespace's teardown stays
+/// off the path from init's exit to the result.
 /// </summary>
-internal readonly record struct NativeLaunchResult(int Pid, PidfdHandle? Process, NativeSetupError? Error, SafeFileHandle? MountNamespace = null);
+internal readonly record struct NativeLaunchResult(
+    int Pid, PidfdHandle? Process, NativeSetupError? Error, CgroupJoinMethod? CgroupJoin = null, int CgroupFallbackErrno = 0,
+    SafeFileHandle? MountNamespace = null);
 
 /// <summary>A setup failure reported by the launcher: stage, errno, the mount op's index and the path.</summary>
 internal sealed record NativeSetupError(Launch.SetupStage Stage, int Errno, int OpIndex, string Detail);

@@ -57,7 +57,9 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
             LaunchResultRecord result;
             int status = NativeLauncherMethods.Launch(block, &result);
             if (status == 0)
-                return new NativeLaunchResult(result.Pid, new PidfdHandle(result.Pidfd), null,
+                return new NativeLaunchResult(
+                    result.Pid, new PidfdHandle(result.Pidfd), null,
+                    result.CgroupJoin == 0 ? null : (CgroupJoinMethod)result.CgroupJoin, result.CgroupFallbackError,
                     result.MountNsFd >= 0 ? new SafeFileHandle(result.MountNsFd, ownsHandle: true) : null);
             return new NativeLaunchResult(-1, null, ToSetupError(&result.Error));
         }

@@ -24,6 +24,12 @@ internal sealed record LaunchPlan
 
     /// <summary>A unix socket to the host's seccomp supervisor: init sends the filter's listener fd there; -1 = none.</summary>
     public int SeccompNotifyFd { get; init; } = -1;
+
+    /// <summary>
+    /// cgroup v2: an fd of the sandbox cgroup's directory, which the launcher clones the child into (clone3 with
+    /// CLONE_INTO_CGROUP); <see cref="CgroupProcsFiles"/> is then only the fallback for kernels without it. -1 = none.
+    /// </summary>
+    public int CgroupFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

@@ -14,10 +14,14 @@ internal sealed class LauncherThread
     private readonly Queue<Request> _requests = new();
     private readonly object _gate = new();
     private readonly ISyscalls _syscalls;
+    private readonly Action? _prepare;
 
-    public LauncherThread(ISyscalls syscalls)
+    /// <param name="syscalls">The kernel.</param>
+    /// <param name="prepare">Run first on the new thread (tests: a seccomp filter that only this thread has).</param>
+    public LauncherThread(ISyscalls syscalls, Action? prepare = null)
     {
         _syscalls = syscalls;
+        _prepare = prepare;
         var thread = new Thread(Run) { IsBackground = true, Name = "Sandbox launcher" };
         thread.Start();
     }
@@ -36,6 +40,15 @@ internal sealed class LauncherThread
 
     private void Run()
     {
+        Exception? unprepared = null;
+        try
+        {
+            _prepare?.Invoke();
+        }
+        catch (Exception e)
+        {
+            unprepared = e; // every launch fails with it, rather than waiting for a thread that is gone
+        }
         while (true)
         {
             Request request;
@@ -47,7 +60,10 @@ internal sealed class LauncherThread
             }
             try
             {
-                request.Completion.SetResult(_syscalls.Launch(request.Plan));
+                if (unprepared is not null)
+                    request.Completion.SetException(unprepared);
+                else
+                    request.Completion.SetResult(_syscalls.Launch(request.Plan));
             }
             catch (Exception e)
             {

@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 4;
+    public const uint PlanVersion = 5;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -94,7 +94,7 @@ internal struct PlanHeader
     public int NetNsFd;
     public int SeccompFd;
     public int NotifyFd;
-    public uint Reserved;
+    public int CgroupFd;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -146,5 +146,7 @@ internal struct LaunchResultRecord
     public int Pidfd;
     public SetupErrorRecord Error;
     public int MountNsFd;
+    public int CgroupJoin;
+    public int CgroupFallbackError;
     public int Reserved;
 }

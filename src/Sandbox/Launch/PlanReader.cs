@@ -40,6 +40,7 @@ internal static class PlanReader
             NetworkNamespaceFd = h.NetNsFd,
             SeccompFd = h.SeccompFd,
             SeccompNotifyFd = h.NotifyFd,
+            CgroupFd = h.CgroupFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

@@ -19,6 +19,8 @@ internal static class PlanWriter
             throw new ArgumentException($"The plan has {plan.ResourceLimits.Length} resource limits; the launcher takes at most {PlanConstants.MaxRlimits}.", nameof(plan));
         if (plan.CgroupProcsFiles.Length > PlanConstants.MaxCgroupFiles)
             throw new ArgumentException($"The plan joins {plan.CgroupProcsFiles.Length} cgroups; the launcher takes at most {PlanConstants.MaxCgroupFiles}.", nameof(plan));
+        if (plan.CgroupFd >= 0 && plan.CgroupProcsFiles.IsDefaultOrEmpty)
+            throw new ArgumentException("The plan clones into a cgroup but names no cgroup.procs to fall back on where the kernel cannot.", nameof(plan));
         if (plan.Arguments.IsDefaultOrEmpty)
             throw new ArgumentException("The plan has no program to run.", nameof(plan));
 
@@ -45,6 +47,7 @@ internal static class PlanWriter
             NetNsFd = plan.NetworkNamespaceFd,
             SeccompFd = plan.SeccompFd,
             NotifyFd = plan.SeccompNotifyFd,
+            CgroupFd = plan.CgroupFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

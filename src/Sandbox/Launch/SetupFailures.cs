@@ -59,6 +59,10 @@ internal static class SetupFailures
         (SetupStage.Overlay, EPERM or EACCES) => "The overlay was refused permission: a rootless sandbox needs layers unpacked rootless (user.overlay.* xattrs, readable by the host user), i.e. a store imported by that user.",
         (SetupStage.Overlay, ENOSPC) => "The image's writable layer is full: raise WithImageWriteSize.",
         (SetupStage.Overlay, _) => "The image's overlay could not be mounted: check the layer directories named above and run `sandbox doctor`.",
+        (SetupStage.Clone, _) when error.Detail.StartsWith("clone3", StringComparison.Ordinal) =>
+            "The kernel refused to start the sandbox inside its cgroup (clone3 with CLONE_INTO_CGROUP): the cgroup must be a leaf "
+            + "of the cgroup v2 hierarchy without controllers enabled beneath it (EBUSY, EOPNOTSUPP), still there (ENODEV), and "
+            + "writable by this host from its cgroup namespace (EACCES, ENOENT): run `sandbox doctor`.",
         (SetupStage.ExecInit, _) => "The sandbox-init executable next to Sandbox.dll could not be executed: rebuild the project so src/native is compiled, and keep it on an exec-permitted file system.",
         _ when op is not null => $"Step '{op.Kind}' of the mount plan failed: check the path named above.",
         _ => "This step should not fail on a supported kernel: run `sandbox doctor` and report the message if it finds nothing.",

@@ -51,6 +51,28 @@
 #define MNT_DETACH 2
 #endif
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's argument, as of Linux 5.7 (CLONE_ARGS_SIZE_VER2, 88 bytes): our own copy, so that what is passed
+   does not grow with the build machine's headers. An older kernel refuses the larger size (E2BIG) or the
+   unknown flag (EINVAL), and the launcher falls back to clone. */
+struct sbx_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;        /* where CLONE_PIDFD stores the child's pidfd */
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;  /* 0, as with clone(): the host waits with __WALL */
+    uint64_t stack;        /* the lowest address of the child's stack */
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;       /* with CLONE_INTO_CGROUP: an fd of the cgroup v2 directory to be born in */
+};
+_Static_assert(sizeof(struct sbx_clone_args) == 88, "clone_args, version 2");
+
 #define CHILD_STACK_SIZE (256 * 1024)
 #define HIGH_FD_BASE 10
 #define PATH_BUFFER 4096
@@ -623,6 +645,8 @@ static int plan_is_valid(const struct sbx_plan *p)
     if ((uint64_t)p->argv + (uint64_t)p->argc * 4 > p->total_size) return 0;
     if ((uint64_t)p->envp + (uint64_t)p->envc * 4 > p->total_size) return 0;
     if (p->cgroup_procs_count > SBX_MAX_CGROUP_FILES) return 0;
+    /* Where clone3 cannot put the child into its cgroup, the host writes cgroup.procs: it must be named too. */
+    if (p->cgroup_fd >= 0 && p->cgroup_procs_count == 0) return 0;
     if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
     /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
@@ -630,6 +654,45 @@ static int plan_is_valid(const struct sbx_plan *p)
     /* A supervisor needs a filter to listen to. */
     if (p->notify_fd >= 0 && p->seccomp_fd < 0) return 0;
     return 1;
+}
+
+/*
+ * Clones the child onto its stack, where it runs child_main. With a cgroup fd in the plan (cgroup v2), clone3 with
+ * CLONE_INTO_CGROUP first: the child is born in the sandbox's cgroup, so there is no moment at which it runs
+ * outside it and no cgroup.procs write (nor the cgroup_threadgroup_rwsem that write takes). A kernel without clone3
+ * (or a seccomp filter around the host that hides it: ENOSYS), without CLONE_INTO_CGROUP (5.3-5.6: E2BIG, EINVAL)
+ * gets the clone below instead, and *fallback_error says why; the caller then writes the plan's cgroup_procs.
+ * EINVAL for another reason fails the clone the same way, which then reports it as before. Any other clone3 error
+ * (a cgroup that is not a leaf, not writable, gone) fails the launch: falling back would hide it.
+ * Returns the pid, or -1 with *error set.
+ */
+static pid_t clone_child(const struct sbx_plan *plan, int flags, void *stack, struct child_context *context,
+                         int *pidfd, int *joined, int *fallback_error, int *error)
+{
+    *joined = 0;
+    *fallback_error = 0;
+    if (plan->cgroup_fd >= 0) {
+        struct sbx_clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = (uint64_t)(unsigned int)flags | CLONE_INTO_CGROUP;
+        args.pidfd = (uint64_t)(uintptr_t)pidfd;
+        args.stack = (uint64_t)(uintptr_t)stack;
+        args.stack_size = CHILD_STACK_SIZE;
+        args.cgroup = (uint64_t)plan->cgroup_fd;
+        long r = raw_clone3_run(&args, sizeof args, child_main, context);
+        if (r > 0) {
+            *joined = SBX_JOIN_CLONE_INTO_CGROUP;
+            return (pid_t)r;
+        }
+        if (r != -ENOSYS && r != -E2BIG && r != -EINVAL) {
+            *error = (int)-r;
+            return -1;
+        }
+        *fallback_error = (int)-r;
+    }
+    pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, context, pidfd);
+    if (pid < 0) *error = errno;
+    return pid;
 }
 
 /* Kills the half-made sandbox and waits for it, so that nothing of it (nor its stack) is in use. */
@@ -727,9 +790,8 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     /* A cgroup namespace is entered by the child once it is in its cgroup, so that cgroup is its root. */
     int clone_flags = CLONE_VM | CLONE_PIDFD | (int)(plan->clone_flags & ~(uint64_t)CLONE_NEWCGROUP);
-    pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, clone_flags,
-                &context, &pidfd);
-    int clone_errno = errno;
+    int clone_errno = 0, joined = 0, fallback_error = 0;
+    pid = clone_child(plan, clone_flags, stack, &context, &pidfd, &joined, &fallback_error, &clone_errno);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
 
     if (host_net >= 0) {
@@ -750,7 +812,8 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     close(release_pipe[0]);
     release_pipe[0] = -1;
     if (pid < 0) {
-        result_error(res, SBX_STAGE_CLONE, clone_errno, "clone");
+        result_error(res, SBX_STAGE_CLONE, clone_errno,
+                     plan->cgroup_fd >= 0 && !fallback_error ? "clone3 into the sandbox cgroup" : "clone");
         goto out;
     }
     if (plan->clone_flags & CLONE_NEWNS)
@@ -772,10 +835,11 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         }
     }
 
-    /* The child joins the sandbox's cgroups before it runs a single instruction of the payload: the
-       host moves it while it still waits for the release. */
+    /* The child joins the sandbox's cgroups before it runs a single instruction of the payload: unless it
+       was born in its cgroup, the host moves it while it still waits for the release. */
     const uint32_t *procs = (const uint32_t *)(base + plan->cgroup_procs);
-    for (uint32_t i = 0; i < plan->cgroup_procs_count; i++) {
+    if (!joined && plan->cgroup_procs_count > 0) joined = SBX_JOIN_CGROUP_PROCS;
+    for (uint32_t i = 0; joined == SBX_JOIN_CGROUP_PROCS && i < plan->cgroup_procs_count; i++) {
         char pid_text[16];
         snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
         const char *file = base + procs[i];
@@ -830,6 +894,8 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     res->pid = pid;
     res->pidfd = pidfd;
     res->mount_ns_fd = mount_ns;
+    res->cgroup_join = joined;
+    res->cgroup_fallback_error = fallback_error;
     pidfd = -1;
     mount_ns = -1;
     status = 0;

@@ -101,6 +101,68 @@ static inline long raw_clone_run(unsigned long flags, void *stack_top, int (*fn)
 #endif
 }
 
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* the same on x86_64 and aarch64 (the unified table) */
+#endif
+
+/*
+ * clone3(2) whose child, like raw_clone_run's, runs fn(arg) on its own stack and exits with what fn returns.
+ * args points at a struct clone_args (of size bytes) that the caller filled in: clone3 takes the stack's
+ * lowest address and its size, and the kernel itself starts the child at stack + stack_size (which must be
+ * 16-byte aligned). Returns the child's pid to the parent, or -errno, in which case no child exists.
+ *
+ * The child leaves the system call with the parent's registers except the return value (and, on x86_64, rcx
+ * and r11), on its new, empty stack: fn and arg are pinned to registers the call preserves, the frame pointer
+ * is zeroed (the outermost frame) and nothing after the system call touches the parent's stack, whose
+ * frames the child must never return into. glibc has no clone3 wrapper to do this (it keeps its own private).
+ */
+static inline long raw_clone3_run(void *args, unsigned long size, int (*fn)(void *), void *arg)
+{
+#if defined(__x86_64__)
+    register int (*r9)(void *) __asm__("r9") = fn;
+    register void *r12 __asm__("r12") = arg;
+    long ret;
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"               /* the parent (pid > 0) or a failure (-errno) */
+                     "xor %%ebp, %%ebp\n\t"     /* the child: the outermost frame of its stack */
+                     "and $-16, %%rsp\n\t"      /* the psABI's alignment at a call, whatever the caller gave */
+                     "mov %%r12, %%rdi\n\t"
+                     "call *%%r9\n\t"
+                     "mov %%eax, %%edi\n\t"     /* fn's result is the exit status */
+                     "mov %[exit], %%eax\n\t"
+                     "syscall\n\t"
+                     "hlt\n"                    /* not reached: exit does not return */
+                     "1:"
+                     : "=a"(ret)
+                     : "a"((long)SYS_clone3), "D"(args), "S"(size), "r"(r9), "r"(r12), [exit] "i"(SYS_exit)
+                     : "rcx", "r11", "memory");
+    return ret;
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = SYS_clone3;
+    register long x0 __asm__("x0") = (long)args;
+    register unsigned long x1 __asm__("x1") = size;
+    register int (*x9)(void *) __asm__("x9") = fn;
+    register void *x10 __asm__("x10") = arg;
+    __asm__ volatile("svc 0\n\t"
+                     "cbnz x0, 1f\n\t"          /* the parent (pid > 0) or a failure (-errno) */
+                     "mov x29, #0\n\t"          /* the child: the outermost frame of its stack */
+                     "mov x30, #0\n\t"
+                     "mov x0, x10\n\t"
+                     "blr x9\n\t"               /* fn's result, in x0, is the exit status */
+                     "mov x8, %[exit]\n\t"
+                     "svc 0\n\t"
+                     "udf #0\n"                  /* not reached: exit does not return */
+                     "1:"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x9), "r"(x10), [exit] "i"(SYS_exit)
+                     : "memory");
+    return x0;
+#else
+#error "the launcher supports x86_64 and aarch64"
+#endif
+}
+
 #define RAW0(n) raw_syscall6((n), 0, 0, 0, 0, 0, 0)
 #define RAW1(n, a) raw_syscall6((n), (long)(a), 0, 0, 0, 0, 0)
 #define RAW2(n, a, b) raw_syscall6((n), (long)(a), (long)(b), 0, 0, 0, 0)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 4u
+#define SBX_PLAN_VERSION 5u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -152,7 +152,9 @@ struct sbx_plan {
                                 /* init receives as fd 5 and loads in the payload's process; -1 = none */
     int32_t notify_fd;          /* a unix socket to the host's seccomp supervisor, init's fd 6: the filter is */
                                 /* loaded with a listener, which init sends there (SCM_RIGHTS); -1 = none */
-    uint32_t reserved;
+    int32_t cgroup_fd;          /* cgroup v2: the sandbox cgroup's directory, opened by the host; the child is */
+                                /* cloned into it (clone3 CLONE_INTO_CGROUP) and cgroup_procs is only the */
+                                /* fallback where clone3 or CLONE_INTO_CGROUP is missing; -1 = none */
 };
 
 struct sbx_mount_op {
@@ -191,12 +193,21 @@ struct sbx_exit_report {
     int64_t max_rss_kib;
 };
 
+/* sbx_launch_result.cgroup_join: how the child came to be in its cgroup (0: it has none). */
+enum sbx_cgroup_join {
+    SBX_JOIN_CLONE_INTO_CGROUP = 1, /* born in it: clone3 with CLONE_INTO_CGROUP and the plan's cgroup_fd */
+    SBX_JOIN_CGROUP_PROCS = 2,      /* moved by the host, writing its pid into each of the plan's cgroup_procs */
+};
+
 /* Filled by sbx_launch. */
 struct sbx_launch_result {
     int32_t pid;        /* host pid of the sandbox's init, -1 if the launch failed */
     int32_t pidfd;      /* pidfd of the same process, -1 if the launch failed */
     struct sbx_setup_error error;  /* magic == 0 when the launch succeeded */
     int32_t mount_ns_fd;/* the sandbox's mount namespace, held by the host until the run is reported, or -1 */
+    int32_t cgroup_join;           /* sbx_cgroup_join, 0 = no cgroup */
+    int32_t cgroup_fallback_error; /* the errno of clone3(CLONE_INTO_CGROUP) when it was tried and the */
+                                   /* launcher fell back to cgroup_procs (ENOSYS, E2BIG, EINVAL); 0 otherwise */
     int32_t reserved;
 };
 

@@ -3,7 +3,7 @@ using Sandbox.IntegrationTests.Support;
 
 namespace Sandbox.IntegrationTests.Limits;
 
-/// <summary><c>sandbox run --result-json</c> as root with cgroup limits: the accounting fields, peak pids included.</summary>
+/// <summary><c>sandbox run --result-json</c> as root with cgroup limits: the accounting fields, peak pids included, and how the sandbox joined its cgroup.</summary>
 [Collection(LimitsCollection.Name)]
 public sealed class CliResultJsonTests
 {
@@ -26,11 +26,15 @@ public sealed class CliResultJsonTests
             Assert.InRange(root.GetProperty("peakPids").GetInt64(), 6, 16);
             Assert.Equal("cgroup", root.GetProperty("cpuTimeSource").GetString());
             Assert.Equal(SandboxCgroupDirectories.HostUsesCgroupV1 ? "cgroupV1MaxUsage" : "cgroupV2MemoryPeak", root.GetProperty("memorySource").GetString());
+            var isolation = root.GetProperty("isolation");
+            Assert.Equal(SandboxCgroupDirectories.HostUsesCgroupV1 ? "cgroupProcs" : "cloneIntoCgroup", isolation.GetProperty("cgroupJoin").GetString());
+            Assert.Equal(JsonValueKind.Null, isolation.GetProperty("cgroupJoinFallback").ValueKind);
         }
         using (var result = JsonDocument.Parse(await File.ReadAllTextAsync(bare)))
         {
             Assert.Equal(JsonValueKind.Null, result.RootElement.GetProperty("peakPids").ValueKind);
             Assert.Equal("rusage", result.RootElement.GetProperty("cpuTimeSource").GetString());
+            Assert.Equal(JsonValueKind.Null, result.RootElement.GetProperty("isolation").GetProperty("cgroupJoin").ValueKind);
         }
     }
 

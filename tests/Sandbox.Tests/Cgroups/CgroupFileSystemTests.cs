@@ -104,6 +104,25 @@ public sealed class CgroupFileSystemTests : IDisposable
     }
 
     [Fact]
+    public void Open_directory_gives_an_O_PATH_fd_of_that_directory_resolved_beneath_an_anchor()
+    {
+        var fs = new CgroupFileSystem();
+        Directory.CreateDirectory(_root + "/parent/sandbox-1");
+        File.WriteAllText(_root + "/parent/sandbox-1/cgroup.procs", "");
+        fs.AnchorDirectory(_root + "/parent");
+        // Renamed: the open resolves against the anchor, as every other call does.
+        Directory.Move(_root + "/parent", _root + "/moved");
+
+        using var handle = fs.OpenDirectory(_root + "/parent/sandbox-1");
+
+        string fd = handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(_root + "/moved/sandbox-1", new FileInfo("/proc/self/fd/" + fd).LinkTarget);
+        Assert.Contains("flags:\t012200000\n", File.ReadAllText("/proc/self/fdinfo/" + fd), StringComparison.Ordinal); // O_PATH | O_CLOEXEC | O_DIRECTORY
+        Assert.Equal(CgroupIOException.ENOENT, Assert.Throws<CgroupIOException>(() => fs.OpenDirectory(_root + "/parent/sandbox-2")).Errno);
+        Assert.Equal(CgroupIOException.ENOTDIR, Assert.Throws<CgroupIOException>(() => fs.OpenDirectory(_root + "/parent/sandbox-1/cgroup.procs")).Errno);
+    }
+
+    [Fact]
     public void Reads_return_files_longer_than_one_buffer_whole()
     {
         string text = string.Concat(Enumerable.Range(0, 3000).Select(i => i + "\n"));

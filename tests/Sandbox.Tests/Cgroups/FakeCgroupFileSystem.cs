@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using Sandbox.Cgroups;
 
 namespace Sandbox.Tests.Cgroups;
@@ -216,6 +217,26 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
                 throw new CgroupIOException("open", directory, CgroupIOException.ENOENT);
             }
             Anchored.Add(directory);
+        }
+    }
+
+    /// <summary>The directories <see cref="OpenDirectory"/> opened, with the stand-in handle each got, in order.</summary>
+    public List<(string Path, SafeFileHandle Handle)> Opened { get; } = [];
+
+    private int _nextFd = 700;
+
+    /// <summary>A stand-in handle (never a real fd: closing it closes nothing) for an existing directory.</summary>
+    public SafeFileHandle OpenDirectory(string path)
+    {
+        lock (_gate)
+        {
+            if (!_directories.Contains(path))
+            {
+                throw new CgroupIOException("open", path, _files.ContainsKey(path) ? CgroupIOException.ENOTDIR : CgroupIOException.ENOENT);
+            }
+            var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+            Opened.Add((path, handle));
+            return handle;
         }
     }
 

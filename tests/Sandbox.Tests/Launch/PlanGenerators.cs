@@ -62,7 +62,7 @@ internal static class PlanGenerators
     public static readonly Gen<LaunchPlan> Plan =
         from flags in AnyUInt32
         from cloneFlags in AnyUInt64
-        from fds in Gen.ArrayOf(AnyInt32, 8)
+        from fds in Gen.ArrayOf(AnyInt32, 9)
         from ids in Gen.ArrayOf(AnyUInt32, 3)
         from strings in Gen.ArrayOf(NullableText, 6)
         from arguments in Gen.NonEmptyListOf(Text)
@@ -84,6 +84,7 @@ internal static class PlanGenerators
             NetworkNamespaceFd = fds[5],
             SeccompFd = fds[6],
             SeccompNotifyFd = fds[7],
+            CgroupFd = cgroupFiles.Count > 0 ? fds[8] : -1,
             Uid = ids[0],
             Gid = ids[1],
             SetupTimeoutMs = ids[2],

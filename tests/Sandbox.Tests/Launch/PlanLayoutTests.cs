@@ -32,7 +32,7 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
 
     private static readonly (string Prefix, Type Enum)[] EnumPrefixes =
     [
-        ("SBX_PLAN_", typeof(PlanFlags)), ("SBX_OP_", typeof(MountOpKind)), ("SBX_MNT_", typeof(MountFlags)), ("SBX_STAGE_", typeof(SetupStage)),
+        ("SBX_PLAN_", typeof(PlanFlags)), ("SBX_OP_", typeof(MountOpKind)), ("SBX_MNT_", typeof(MountFlags)), ("SBX_STAGE_", typeof(SetupStage)), ("SBX_JOIN_", typeof(CgroupJoinMethod)),
     ];
 
     /// <summary>Enum constant names whose C# member is not simply the PascalCase.</summary>

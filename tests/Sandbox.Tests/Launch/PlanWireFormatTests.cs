@@ -316,6 +316,15 @@ public sealed class PlanWireFormatTests
     }
 
     [Fact]
+    public void The_writer_rejects_a_cgroup_fd_without_a_cgroup_procs_to_fall_back_on()
+    {
+        var thrown = Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { CgroupFd = 5 }));
+
+        Assert.Contains("cgroup.procs", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(5, PlanReader.Read(PlanWriter.Write(Minimal with { CgroupFd = 5, CgroupProcsFiles = ["/sys/fs/cgroup/x/cgroup.procs"] })).CgroupFd);
+    }
+
+    [Fact]
     public void The_writer_rejects_a_plan_without_a_program()
     {
         Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { Arguments = [] }));

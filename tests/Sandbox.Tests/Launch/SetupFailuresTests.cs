@@ -113,6 +113,21 @@ public sealed class SetupFailuresTests
         Assert.Contains("user.max_user_namespaces", unsupported.HowToGetIt, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("EBUSY")]
+    [InlineData("EOPNOTSUPP")]
+    [InlineData("EACCES")]
+    [InlineData("ENODEV")]
+    public void A_clone3_into_the_sandbox_cgroup_that_the_kernel_refuses_is_a_setup_failure_saying_what_the_cgroup_must_be(string errnoName)
+    {
+        var thrown = SetupFailures.From(new NativeSetupError(SetupStage.Clone, Errno(errnoName), -1, "clone3 into the sandbox cgroup"), Plan);
+
+        var setup = Assert.IsType<SandboxSetupException>(thrown);
+        Assert.Equal(errnoName, setup.ErrnoName);
+        Assert.Contains("CLONE_INTO_CGROUP", setup.Fix, StringComparison.Ordinal);
+        Assert.Contains(errnoName, setup.Fix, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_clone_failing_for_want_of_memory_is_a_setup_failure()
     {

@@ -87,7 +87,7 @@ public sealed class PreparedNetworkNamespacesTests
     public async Task A_root_runner_with_a_ready_namespace_hands_it_to_the_launcher_instead_of_a_new_one_and_closes_it()
     {
         var kernel = Kernel(euid: 0);
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
         Assert.True(runner.NetworkNamespaces!.WaitUntilFull(Patience));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true")));
@@ -105,7 +105,7 @@ public sealed class PreparedNetworkNamespacesTests
     {
         var kernel = Kernel(euid: 0);
         kernel.NetworkNamespaceErrno = EPERM;
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true")));
 
@@ -119,7 +119,7 @@ public sealed class PreparedNetworkNamespacesTests
     public async Task A_shared_network_takes_no_prepared_namespace()
     {
         var kernel = Kernel(euid: 0);
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
         Assert.True(runner.NetworkNamespaces!.WaitUntilFull(Patience));
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithSharedNetwork()));
@@ -132,7 +132,7 @@ public sealed class PreparedNetworkNamespacesTests
     [Fact]
     public void An_unprivileged_runner_has_no_pool()
     {
-        var runner = new SandboxRunner(Kernel(euid: 1000), FakeHostFileSystem.SplitUsr(), AnExistingFile, FakeCgroupFileSystem.WithoutCgroups());
+        var runner = new SandboxRunner(Kernel(euid: 1000), FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
 
         Assert.Null(runner.NetworkNamespaces);
     }

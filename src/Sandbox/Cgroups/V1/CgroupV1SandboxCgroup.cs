@@ -32,6 +32,8 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public string? UnifiedDirectory => null;
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? OpenDirectoryForClone() => null;
+
     public IReadOnlyList<string> ProcsFiles => [.. Placements.Select(p => p.Directory + "/cgroup.procs")];
 
     public IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }

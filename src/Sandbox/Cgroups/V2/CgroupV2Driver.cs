@@ -187,6 +187,8 @@ internal sealed class CgroupV2Driver : ICgroupDriver
             {
                 string fix = e.Errno switch
                 {
+                    CgroupIOException.ENOENT when _options.UnifiedOnHybrid =>
+                        $"The {controller} controller is not available in {directory} (see its cgroup.controllers): on this hybrid host it is bound to a cgroup v1 hierarchy, which the cgroup2 hierarchy at {_hierarchy.MountPoint} cannot offer. Leave UnifiedOnHybrid off (the v1 driver has it), or boot with `systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all`.",
                     CgroupIOException.ENOENT =>
                         $"The {controller} controller is not available in {directory} (see its cgroup.controllers): enable it in the ancestors, or delegate it (systemd: Delegate=cpu cpuset io memory pids).",
                     CgroupIOException.EBUSY =>

@@ -33,6 +33,18 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
 
     public IReadOnlyList<string> ProcsFiles => [Directory + "/cgroup.procs"];
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectoryForClone()
+    {
+        try
+        {
+            return _fileSystem.OpenDirectory(Directory);
+        }
+        catch (CgroupIOException e)
+        {
+            throw new CgroupException("open the sandbox cgroup for clone3 (CLONE_INTO_CGROUP)", Directory, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+        }
+    }
+
     public IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }
 
     public void AddProcess(int pid) =>
