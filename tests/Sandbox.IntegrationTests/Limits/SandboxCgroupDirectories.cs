@@ -34,8 +34,12 @@ internal static partial class SandboxCgroupDirectories
     {
         // A finished sandbox's cgroup is removed on the runner's clean-up thread, soon after its result: wait for that.
         Assert.True(SandboxRunner.Shared.Cleanup.WaitUntilIdle(TimeSpan.FromSeconds(30)), "the runner's clean-up is still busy after 30 s");
-        // The cgroups the runner made ahead of time for the next sandboxes are not left behind: they are waiting.
-        var ready = new HashSet<string>(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? [], StringComparer.Ordinal);
+        // The cgroups the runner made ahead of time for the next sandboxes are not left behind: they are waiting. Once
+        // the pool is full its maker is idle, so no cgroup is half made while the tree is walked.
+        var prepared = SandboxRunner.Shared.SandboxCgroups.Prepared;
+        Assert.True(prepared is null || prepared.WaitUntilFull(TimeSpan.FromSeconds(30)) || prepared.DisabledBecause is not null,
+            "the runner's cgroups made ahead of time are still being made after 30 s");
+        var ready = new HashSet<string>(prepared?.ReadyNames ?? [], StringComparer.Ordinal);
         var found = new List<string>();
         var options = new EnumerationOptions
         {
@@ -64,7 +68,7 @@ internal static partial class SandboxCgroupDirectories
             }
         }
         // Made ready while the tree was walked (no sandbox starts meanwhile, so none was taken).
-        ready.UnionWith(SandboxRunner.Shared.SandboxCgroups.Prepared?.ReadyNames ?? []);
+        ready.UnionWith(prepared?.ReadyNames ?? []);
         return [.. found.Where(directory => !ready.Contains(Path.GetFileName(directory)))];
     }
 
