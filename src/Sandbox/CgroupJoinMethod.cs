@@ -11,8 +11,8 @@ public enum CgroupJoinMethod
     CloneIntoCgroup = 1,
 
     /// <summary>
-    /// Moved into it by the host, which wrote its pid into the cgroup's cgroup.procs (one per hierarchy on cgroup v1)
-    /// while it waited to be released, before it ran any code of the sandbox's.
+    /// Moved into it by itself: the launcher's child wrote "0" into the cgroup's cgroup.procs (one per hierarchy on
+    /// cgroup v1) before it waited to be released, so before it ran any code of the sandbox's.
     /// </summary>
     CgroupProcs = 2,
 }

@@ -88,6 +88,7 @@ struct child_context {
     int error_read_fd;     /* the host's end: closed in the child */
     int release_fd;        /* read end of the release pipe: the host writes one byte when maps are set */
     int release_write_fd;  /* the host's end: closed in the child */
+    int join_cgroup_procs; /* 1: the child writes itself into the plan's cgroup.procs files (not born in its cgroup) */
 };
 
 static size_t c_strlen(const char *s)
@@ -568,6 +569,20 @@ static int child_main(void *arg)
     RAW1(SYS_close, c.error_read_fd);
     RAW1(SYS_close, c.release_write_fd);
 
+    /* Unless it was born in its cgroup (clone3), the child joins the sandbox's cgroups itself, before it runs a
+       single instruction of the payload and while the host writes its id maps, so the two run side by side.
+       Writing "0" moves the writer; its ids are not switched yet, so the kernel's permission check sees the
+       host's own (cgroup v1: a root euid, or the owner of the delegated v2 subtree). */
+    const uint32_t *procs = (const uint32_t *)(c.base + p->cgroup_procs);
+    for (uint32_t i = 0; c.join_cgroup_procs && i < p->cgroup_procs_count; i++) {
+        const char *file = c.base + procs[i];
+        long fd = RAW4(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CLOEXEC, 0);
+        if (fd < 0) child_fail(&c, SBX_STAGE_JOIN_CGROUP, fd, -1, file);
+        r = RAW3(SYS_write, fd, "0", 1);
+        RAW1(SYS_close, fd);
+        if (r < 0) child_fail(&c, SBX_STAGE_JOIN_CGROUP, r, -1, file);
+    }
+
     do r = RAW3(SYS_read, c.release_fd, &byte, 1); while (r == -EINTR);
     if (r != 1) child_exit(127); /* the host went away before releasing us */
 
@@ -679,6 +694,7 @@ static pid_t clone_child(const struct sbx_plan *plan, int flags, void *stack, st
         args.stack = (uint64_t)(uintptr_t)stack;
         args.stack_size = CHILD_STACK_SIZE;
         args.cgroup = (uint64_t)plan->cgroup_fd;
+        context->join_cgroup_procs = 0;
         long r = raw_clone3_run(&args, sizeof args, child_main, context);
         if (r > 0) {
             *joined = SBX_JOIN_CLONE_INTO_CGROUP;
@@ -690,6 +706,8 @@ static pid_t clone_child(const struct sbx_plan *plan, int flags, void *stack, st
         }
         *fallback_error = (int)-r;
     }
+    context->join_cgroup_procs = plan->cgroup_procs_count > 0;
+    if (context->join_cgroup_procs) *joined = SBX_JOIN_CGROUP_PROCS;
     pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, context, pidfd);
     if (pid < 0) *error = errno;
     return pid;
@@ -701,6 +719,20 @@ static void abandon_child(int pidfd)
     siginfo_t info;
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR) {}
+}
+
+/* The setup record a child wrote before it died, if it wrote one: copied into res, 1. Never waits. */
+static int take_child_record(int error_fd, struct sbx_launch_result *res)
+{
+    struct pollfd pfd = { .fd = error_fd, .events = POLLIN };
+    if (poll(&pfd, 1, 0) <= 0) return 0;
+    struct sbx_setup_error record;
+    ssize_t got;
+    do got = read(error_fd, &record, sizeof record); while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof record || record.magic != SBX_ERROR_MAGIC) return 0;
+    record.detail[sizeof record.detail - 1] = 0;
+    res->error = record;
+    return 1;
 }
 
 /* PIDFD_GET_MNT_NAMESPACE (linux/pidfd.h, 6.11+); older headers lack it. */
@@ -828,36 +860,19 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         else if (plan->gid_map && (r = write_proc_file(pid, "gid_map", base + plan->gid_map)) < 0)
             stage = SBX_STAGE_WRITE_GID_MAP;
         if (stage) {
-            result_error(res, stage, -r, stage == SBX_STAGE_WRITE_UID_MAP ? base + plan->uid_map
-                                         : stage == SBX_STAGE_WRITE_GID_MAP ? base + plan->gid_map : "deny");
+            /* The maps fail on a child that is gone: its own record says why. */
+            if (!take_child_record(error_pipe[0], res))
+                result_error(res, stage, -r, stage == SBX_STAGE_WRITE_UID_MAP ? base + plan->uid_map
+                                             : stage == SBX_STAGE_WRITE_GID_MAP ? base + plan->gid_map : "deny");
             abandon_child(pidfd);
             goto out;
         }
     }
 
-    /* The child joins the sandbox's cgroups before it runs a single instruction of the payload: unless it
-       was born in its cgroup, the host moves it while it still waits for the release. */
-    const uint32_t *procs = (const uint32_t *)(base + plan->cgroup_procs);
-    if (!joined && plan->cgroup_procs_count > 0) joined = SBX_JOIN_CGROUP_PROCS;
-    for (uint32_t i = 0; joined == SBX_JOIN_CGROUP_PROCS && i < plan->cgroup_procs_count; i++) {
-        char pid_text[16];
-        snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
-        const char *file = base + procs[i];
-        int fd = open(file, O_WRONLY | O_CLOEXEC);
-        int err = fd < 0 ? errno : 0;
-        if (fd >= 0) {
-            if (write(fd, pid_text, strlen(pid_text)) < 0) err = errno;
-            close(fd);
-        }
-        if (err) {
-            result_error(res, SBX_STAGE_JOIN_CGROUP, err, file);
-            abandon_child(pidfd);
-            goto out;
-        }
-    }
-
+    /* The release. A child that failed before it (joining its cgroups) has left its record and gone. */
     if (write(release_pipe[1], "1", 1) != 1) {
-        result_error(res, SBX_STAGE_WAIT_RELEASE, errno, "release");
+        if (!take_child_record(error_pipe[0], res))
+            result_error(res, SBX_STAGE_WAIT_RELEASE, errno, "release");
         abandon_child(pidfd);
         goto out;
     }

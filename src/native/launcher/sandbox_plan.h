@@ -144,8 +144,8 @@ struct sbx_plan {
     uint32_t mount_count;
     uint32_t rlimits;           /* offset of rlimit_count sbx_rlimit records */
     uint32_t rlimit_count;
-    uint32_t cgroup_procs;      /* offset of cgroup_procs_count string offsets: cgroup.procs files the host */
-    uint32_t cgroup_procs_count;/* writes the child's pid into before releasing it (one per v1 hierarchy) */
+    uint32_t cgroup_procs;      /* offset of cgroup_procs_count string offsets: cgroup.procs files the child */
+    uint32_t cgroup_procs_count;/* writes itself into before the release (one per v1 hierarchy) */
     int32_t net_ns_fd;          /* a network namespace made ahead of time (sbx_create_network_namespace) */
                                 /* the sandbox enters instead of creating one; -1 = none */
     int32_t seccomp_fd;         /* a sealed memfd holding the seccomp program (struct sock_filter[]), which */
@@ -196,7 +196,7 @@ struct sbx_exit_report {
 /* sbx_launch_result.cgroup_join: how the child came to be in its cgroup (0: it has none). */
 enum sbx_cgroup_join {
     SBX_JOIN_CLONE_INTO_CGROUP = 1, /* born in it: clone3 with CLONE_INTO_CGROUP and the plan's cgroup_fd */
-    SBX_JOIN_CGROUP_PROCS = 2,      /* moved by the host, writing its pid into each of the plan's cgroup_procs */
+    SBX_JOIN_CGROUP_PROCS = 2,      /* the child wrote itself into each of the plan's cgroup_procs before the release */
 };
 
 /* Filled by sbx_launch. */
