@@ -33,6 +33,8 @@ public sealed partial class RegistryClient
     /// absolute) is followed. A 5xx answer or a broken connection restarts the upload after a doubling backoff, up to
     /// <see cref="RegistryClientOptions.MaxAttempts"/> times; other failures are a <see cref="RegistryException"/> at once.
     /// <paramref name="openBlob"/> opens the blob's bytes from the start (it is called again for each attempt).
+    /// <paramref name="progress"/> hears of uploaded bytes (as <see cref="BlobProgress.BytesRead"/>) and, once the
+    /// registry accepted the blob, of its completion; a blob skipped or mounted reports nothing.
     /// </summary>
     public async Task<BlobPushOutcome> PushBlobAsync(ImageReference destination, Descriptor descriptor, Func<Stream> openBlob, ImageReference? mountFrom = null,
         IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -41,10 +43,7 @@ public sealed partial class RegistryClient
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(openBlob);
         if (await BlobExistsAsync(destination, descriptor.Digest, cancellationToken).ConfigureAwait(false))
-        {
-            progress?.Report(new BlobProgress(descriptor.Digest, descriptor.MediaType, descriptor.Size, descriptor.Size, Completed: true));
             return BlobPushOutcome.AlreadyThere;
-        }
         var mount = mountFrom is not null && mountFrom.Registry.Equals(destination.Registry, StringComparison.OrdinalIgnoreCase)
             && mountFrom.Repository != destination.Repository ? mountFrom : null;
         for (int attempt = 1; ; attempt++)
@@ -52,7 +51,8 @@ public sealed partial class RegistryClient
             try
             {
                 var outcome = await UploadOnceAsync(destination, descriptor, openBlob, mount, progress, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new BlobProgress(descriptor.Digest, descriptor.MediaType, descriptor.Size, descriptor.Size, Completed: true));
+                if (outcome == BlobPushOutcome.Uploaded)
+                    progress?.Report(new BlobProgress(descriptor.Digest, descriptor.MediaType, descriptor.Size, descriptor.Size, Completed: true));
                 return outcome;
             }
             catch (TransientUploadException e)

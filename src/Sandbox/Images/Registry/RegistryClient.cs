@@ -23,6 +23,7 @@ public sealed partial class RegistryClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _tokenGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _basicRegistries = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a client; <paramref name="handler"/> replaces the network (tests), and is disposed with the client.</summary>
@@ -201,10 +202,11 @@ public sealed partial class RegistryClient : IDisposable
             using var request = createRequest(current);
             // Credentials go to the registry's own host only: never to a storage host it redirects to.
             bool registryHost = current.Authority.Equals(registryAuthority, StringComparison.OrdinalIgnoreCase);
+            string? sentToken = null;
             if (registryHost)
             {
                 if (_tokens.TryGetValue(tokenKey, out var token))
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sentToken = token);
                 else if (_basicRegistries.ContainsKey(reference.Registry) && Options.Credentials.TryGetValue(reference.Registry, out var basic))
                     request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic.ToBasicParameter());
             }
@@ -216,7 +218,18 @@ public sealed partial class RegistryClient : IDisposable
                 if (challenge.FirstOrDefault(c => c.IsBearer) is { } bearer)
                 {
                     response.Dispose();
-                    _tokens[tokenKey] = await FetchTokenAsync(reference, bearer, scope, current, cancellationToken).ConfigureAwait(false);
+                    // One fetch per scope at a time: requests sent in parallel (a push's layers) share the token the first one gets.
+                    var gate = _tokenGates.GetOrAdd(tokenKey, _ => new SemaphoreSlim(1, 1));
+                    await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        if (!_tokens.TryGetValue(tokenKey, out var fresh) || fresh == sentToken)
+                            _tokens[tokenKey] = await FetchTokenAsync(reference, bearer, scope, current, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
                     authenticated = true;
                     continue;
                 }
@@ -265,7 +278,7 @@ public sealed partial class RegistryClient : IDisposable
         // other the registry's challenge names, each as its own scope parameter.
         var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
         foreach (string named in (challenge.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            if (!scopes.Contains(named, StringComparer.Ordinal)) scopes.Add(named);
+            if (!scopes.Any(s => Covers(s, named))) scopes.Add(named);
         foreach (string one in scopes) query.Add("scope=" + Uri.EscapeDataString(one));
         var builder = new UriBuilder(realm) { Query = (realm.Query.Length > 1 ? realm.Query[1..] + "&" : "") + string.Join('&', query) };
         bool withCredentials = Options.Credentials.TryGetValue(reference.Registry, out var credentials);
@@ -311,6 +324,16 @@ public sealed partial class RegistryClient : IDisposable
                     "Fix the registry's token service.");
             }
         }
+    }
+
+    /// <summary>True if the scope <paramref name="held"/> (<c>type:name:actions</c>) grants every action of <paramref name="wanted"/>.</summary>
+    internal static bool Covers(string held, string wanted)
+    {
+        int heldColon = held.LastIndexOf(':'), wantedColon = wanted.LastIndexOf(':');
+        if (heldColon < 0 || wantedColon < 0) return held == wanted;
+        if (!held.AsSpan(0, heldColon).SequenceEqual(wanted.AsSpan(0, wantedColon))) return false;
+        var actions = held[(heldColon + 1)..].Split(',');
+        return wanted[(wantedColon + 1)..].Split(',').All(a => actions.Contains(a, StringComparer.Ordinal));
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, ImageReference reference, Uri? url, CancellationToken cancellationToken)
