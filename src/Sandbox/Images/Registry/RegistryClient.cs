@@ -11,7 +11,8 @@ namespace Sandbox.Images.Registry;
 /// manifest, Docker manifest list and manifest), blobs streamed and verified byte by byte. Handles bearer-token
 /// auth (anonymous or with Basic credentials, tokens cached per registry and scope), redirects (dropping the
 /// registry's credentials when the host changes), and retries with doubling backoff on 5xx, 429 and transport errors
-/// (a blob download that breaks off is resumed from the byte reached).
+/// (a blob download that breaks off is resumed from the byte reached). Pushes too (<c>RegistryClient.Push.cs</c>):
+/// blob existence checks, uploads (whole or chunked), cross-repository mounts and manifests.
 /// HTTPS, except for loopback registries and those marked insecure.
 /// </summary>
 public sealed partial class RegistryClient : IDisposable

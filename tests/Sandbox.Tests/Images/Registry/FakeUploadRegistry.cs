@@ -33,6 +33,9 @@ internal sealed class FakeUploadRegistry : HttpMessageHandler
 
     public bool AbsoluteLocations { get; set; }
 
+    /// <summary>When set, a started upload is answered 202 without a Location.</summary>
+    public bool OmitLocation { get; set; }
+
     public bool RequireToken { get; set; }
 
     public long? ChunkMinLength { get; set; }
@@ -156,7 +159,7 @@ internal sealed class FakeUploadRegistry : HttpMessageHandler
         string id = Guid.NewGuid().ToString("N");
         _uploads[id] = (repository, new MemoryStream(), 1);
         var accepted = Respond(HttpStatusCode.Accepted, "");
-        accepted.Headers.Location = Location(repository, id, 1);
+        if (!OmitLocation) accepted.Headers.Location = Location(repository, id, 1);
         if (ChunkMinLength is { } min) accepted.Headers.Add("OCI-Chunk-Min-Length", min.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return accepted;
     }

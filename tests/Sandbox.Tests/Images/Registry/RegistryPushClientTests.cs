@@ -213,6 +213,20 @@ public sealed class RegistryPushClientTests
     }
 
     [Fact]
+    public async Task An_upload_started_without_a_Location_is_an_error_saying_the_registry_breaks_the_protocol()
+    {
+        var registry = new FakeUploadRegistry { OmitLocation = true };
+        var (descriptor, bytes) = Blob(100);
+        using var client = new RegistryClient(Fast, registry);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => client.PushBlobAsync(App, descriptor, Opener(bytes)));
+
+        Assert.Contains("without the Location of the upload", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, registry.Count(HttpMethod.Post));
+        Assert.Equal(0, registry.Count(HttpMethod.Put));
+    }
+
+    [Fact]
     public async Task A_token_registry_is_asked_for_pull_and_push_on_the_destination_and_pull_on_the_mount_source()
     {
         var registry = new FakeUploadRegistry { RequireToken = true };
