@@ -61,11 +61,14 @@ public sealed class RegistryPushTests
         var imported = await ImportBusyboxAsync(store);
         var destination = ImageReference.Parse($"{registry.Host}/test/chunked:1");
         // Everything over 4 KiB goes in 256 KiB PATCHes: the busybox layer (about 1 MiB compressed) in several.
-        using var client = new RegistryClient(new RegistryClientOptions().WithUploadChunking(4 << 10, 256 << 10));
+        var counter = new MethodCounter(new SocketsHttpHandler { AllowAutoRedirect = false });
+        using var client = new RegistryClient(new RegistryClientOptions().WithUploadChunking(4 << 10, 256 << 10), counter);
 
         var pushed = await store.PushAsync(client, Busybox, destination);
 
-        Assert.True(pushed.Blobs[0].Descriptor.Size > 3 * (256 << 10), $"{pushed.Blobs[0].Descriptor.Size}");
+        long layerBytes = pushed.Blobs[0].Descriptor.Size;
+        Assert.True(layerBytes > 3 * (256 << 10), $"{layerBytes}");
+        Assert.True(counter.Count("PATCH") >= (layerBytes + (256 << 10) - 1) / (256 << 10), $"{counter.Count("PATCH")} PATCHes for {layerBytes} bytes");
         var clean = ImageStore.Open(new ImageStoreOptions { Root = temp.Combine("clean") });
         var pulled = await clean.PullAsync(client, destination);
         Assert.Equal(imported.ManifestDigest, pulled.ManifestDigest);
@@ -139,7 +142,11 @@ public sealed class RegistryPushTests
             await store.ImportAsync(source, ImageReference.Parse("test/busybox:base"), "base");
         var blobs = full.Layers.Select(l => store.FindLayer(l)!.SourceDigest).ToArray();
         Assert.All(blobs, b => Assert.True(store.HasBlob(b)));
-        long layerBytes = store.GetDiskUsage().LayerBytes;
+        var usage = store.GetDiskUsage();
+        long layerBytes = usage.LayerBytes;
+        long layerBlobBytes = blobs.Sum(b => new FileInfo(Path.Combine(store.Root, "blobs", "sha256", b.Encoded)).Length);
+        long allBlobBytes = Directory.EnumerateFiles(Path.Combine(store.Root, "blobs", "sha256")).Sum(f => new FileInfo(f).Length);
+        Assert.Equal(allBlobBytes - layerBlobBytes, usage.BlobBytes); // layer blobs count with their layers, not twice
 
         store.CollectGarbage();
         Assert.All(blobs, b => Assert.True(store.HasBlob(b)));
@@ -151,6 +158,20 @@ public sealed class RegistryPushTests
         Assert.False(store.HasBlob(blobs[2]));
         Assert.Contains(blobs[1], collected.RemovedBlobs);
         Assert.True(store.GetDiskUsage().LayerBytes < layerBytes);
+    }
+
+    /// <summary>Counts the requests by method on their way to the network.</summary>
+    private sealed class MethodCounter(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
+
+        public int Count(string method) => _counts.GetValueOrDefault(method);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            _counts.AddOrUpdate(request.Method.Method, 1, (_, n) => n + 1);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     private sealed class RecordingProgress : IProgress<BlobProgress>
