@@ -53,8 +53,8 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// The blobs an image needs to be pushed, as its stored manifest names them: the manifest, the config and every
-    /// layer blob. Null if the manifest is not in the store or is unreadable.
+    /// The image's stored manifest (which names its config and layer blobs), or null if it is not in the store or is
+    /// unreadable (garbage collection then keeps the blobs its layers' records name).
     /// </summary>
     private ImageManifest? ReadStoredManifest(StoredImage image)
     {
