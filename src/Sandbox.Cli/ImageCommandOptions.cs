@@ -7,7 +7,7 @@ using Sandbox.Images.Store;
 
 namespace Sandbox.Cli;
 
-/// <summary>What the image commands (pull, images, rmi, import) share: the store's location and how references, registry hosts and platforms are read.</summary>
+/// <summary>What the image commands (pull, push, images, rmi, import) share: the store's location and how references, registry hosts and platforms are read.</summary>
 internal static partial class ImageCommandOptions
 {
     /// <summary>The environment variable naming the store when <c>--store</c> is not given.</summary>

@@ -5,6 +5,7 @@ var root = new RootCommand("sandbox: run untrusted programs in isolated Linux na
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(PushCommand.Create());
 root.Subcommands.Add(ImagesCommand.Create());
 root.Subcommands.Add(RmiCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());

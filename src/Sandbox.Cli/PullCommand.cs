@@ -4,7 +4,10 @@ using Sandbox.Images.Registry;
 
 namespace Sandbox.Cli;
 
-/// <summary><c>sandbox pull REF [--store DIR] [--insecure-registry HOST]... [--platform OS/ARCH]</c>: pulls an image from its registry into the store.</summary>
+/// <summary>
+/// <c>sandbox pull REF [--store DIR] [--insecure-registry HOST]... [--platform OS/ARCH] [--username NAME --password-stdin]</c>:
+/// pulls an image from its registry into the store.
+/// </summary>
 internal static class PullCommand
 {
     public static Command Create()
@@ -13,26 +16,32 @@ internal static class PullCommand
         var store = ImageCommandOptions.CreateStoreOption();
         var insecure = new Option<string[]>("--insecure-registry") { Description = "Reach this registry (host[:port]) over plain HTTP (repeatable)." };
         var platform = new Option<string?>("--platform") { Description = "The platform to pick from a multi-platform image, e.g. linux/arm64 (default: this host's)." };
-        var pull = new Command("pull", "Pull an image from a registry into the image store (layers verified and unpacked once).") { reference, store, insecure, platform };
+        var username = RegistryLoginOptions.CreateUsernameOption();
+        var passwordStdin = RegistryLoginOptions.CreatePasswordStdinOption();
+        var pull = new Command("pull", "Pull an image from a registry into the image store (layers verified and unpacked once).") { reference, store, insecure, platform, username, passwordStdin };
         pull.SetAction(async (parse, cancellationToken) =>
         {
-            if (!PullArguments.TryBind(parse.GetValue(reference), parse.GetValue(store), parse.GetValue(insecure), parse.GetValue(platform),
-                    Environment.GetEnvironmentVariable(ImageCommandOptions.StoreVariable), out var arguments, out var problems))
+            bool bound = PullArguments.TryBind(parse.GetValue(reference), parse.GetValue(store), parse.GetValue(insecure), parse.GetValue(platform),
+                Environment.GetEnvironmentVariable(ImageCommandOptions.StoreVariable), out var arguments, out var problems);
+            var all = problems.ToList();
+            if (!RegistryLoginOptions.TryResolve(parse, username, passwordStdin, out var credentials, out string loginProblem)) all.Add(loginProblem);
+            if (!bound || all.Count > 0)
             {
-                foreach (string problem in problems) Console.Error.WriteLine($"sandbox pull: {problem}");
+                foreach (string problem in all) Console.Error.WriteLine($"sandbox pull: {problem}");
                 return ExitCodes.Usage;
             }
-            return await RunAsync(arguments!, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
+            return await RunAsync(arguments!, credentials, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
         });
         return pull;
     }
 
-    internal static async Task<int> RunAsync(PullArguments arguments, TextWriter output, TextWriter error, bool terminal, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(PullArguments arguments, RegistryCredentials? credentials, TextWriter output, TextWriter error, bool terminal, CancellationToken cancellationToken)
     {
         var store = ImageCommandOptions.OpenStore(arguments.StoreRoot, error, "pull");
         if (store is null) return 1;
         var options = new RegistryClientOptions();
         foreach (string host in arguments.InsecureRegistries) options = options.WithInsecureRegistry(host);
+        if (credentials is not null) options = options.WithCredentials(arguments.Reference.Registry, credentials);
         using var client = new RegistryClient(options);
         try
         {

@@ -4,10 +4,11 @@ using Sandbox.Images.Registry;
 namespace Sandbox.Cli;
 
 /// <summary>
-/// Shows a pull's layer downloads. On a terminal: one line per layer, redrawn in place (at most ten times a second)
-/// with bytes so far; otherwise plain lines, one when a layer starts and one when it is verified.
+/// Shows a pull's layer downloads (or a push's uploads). On a terminal: one line per layer, redrawn in place (at most
+/// ten times a second) with bytes so far; otherwise plain lines, one when a layer starts and one when it is
+/// <paramref name="finished"/> ("verified" for a pull, "pushed" for a push).
 /// </summary>
-internal sealed class PullProgressPrinter(TextWriter output, bool terminal, TimeProvider? time = null) : IProgress<BlobProgress>
+internal sealed class PullProgressPrinter(TextWriter output, bool terminal, TimeProvider? time = null, string activity = "downloading", string finished = "verified") : IProgress<BlobProgress>
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
@@ -26,8 +27,8 @@ internal sealed class PullProgressPrinter(TextWriter output, bool terminal, Time
             _layers[value.Digest] = value;
             if (!terminal)
             {
-                if (first) output.WriteLine($"{value.Digest.Short}: downloading {ImageCommandOptions.FormatBytes(value.Size)}");
-                if (value.Completed) output.WriteLine($"{value.Digest.Short}: verified");
+                if (first) output.WriteLine($"{value.Digest.Short}: {activity} {ImageCommandOptions.FormatBytes(value.Size)}");
+                if (value.Completed) output.WriteLine($"{value.Digest.Short}: {finished}");
                 return;
             }
             long now = _time.GetTimestamp();
@@ -37,16 +38,16 @@ internal sealed class PullProgressPrinter(TextWriter output, bool terminal, Time
         }
     }
 
-    /// <summary>One layer's line: its short digest, then bytes so far of the total, or "verified".</summary>
-    internal static string FormatLine(BlobProgress layer) => layer.Completed
-        ? $"{layer.Digest.Short}: verified {ImageCommandOptions.FormatBytes(layer.Size)}"
+    /// <summary>One layer's line: its short digest, then bytes so far of the total, or "verified" (or another <paramref name="finished"/>).</summary>
+    internal static string FormatLine(BlobProgress layer, string finished = "verified") => layer.Completed
+        ? $"{layer.Digest.Short}: {finished} {ImageCommandOptions.FormatBytes(layer.Size)}"
         : $"{layer.Digest.Short}: {ImageCommandOptions.FormatBytes(layer.BytesRead)} / {ImageCommandOptions.FormatBytes(layer.Size)}";
 
     private void Draw()
     {
         if (_drawnLines > 0) output.Write($"\u001b[{_drawnLines}A");
         foreach (var digest in _order)
-            output.Write($"\r\u001b[2K{FormatLine(_layers[digest])}\n");
+            output.Write($"\r\u001b[2K{FormatLine(_layers[digest], finished)}\n");
         _drawnLines = _order.Count;
         output.Flush();
     }

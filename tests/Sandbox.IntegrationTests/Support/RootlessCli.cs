@@ -40,12 +40,16 @@ internal static class RootlessCli
     public static Task<CliRun> RunAsRootAsync(string? standardInput, params IEnumerable<string> arguments) =>
         RunProcessAsync(LazyDotnet.Value, [TestBinaries.CliAssemblyPath, .. arguments], standardInput);
 
+    /// <summary>Runs the CLI as <see cref="RunAsRootAsync(string?, IEnumerable{string})"/> does, with <paramref name="environment"/> added to the clean environment.</summary>
+    public static Task<CliRun> RunAsRootWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, string? standardInput, params IEnumerable<string> arguments) =>
+        RunProcessAsync(LazyDotnet.Value, [TestBinaries.CliAssemblyPath, .. arguments], standardInput, environment);
+
     /// <summary>Runs <c>sandbox run OPTIONS --ro-bind PROBE:/probe -- /probe PROBE_ARGUMENTS</c> as root.</summary>
     public static Task<CliRun> RunProbeAsRootAsync(IEnumerable<string> options, params IEnumerable<string> probeArguments) =>
         RunAsRootAsync(null, ["run", .. options, "--ro-bind", $"{TestBinaries.ProbePath}:{Probe.InsidePath}", "--", Probe.InsidePath, .. probeArguments]);
 
     /// <summary>Starts <paramref name="fileName"/> with a clean environment, writes <paramref name="standardInput"/> (then EOF), and collects its output.</summary>
-    private static async Task<CliRun> RunProcessAsync(string fileName, IEnumerable<string> arguments, string? standardInput)
+    private static async Task<CliRun> RunProcessAsync(string fileName, IEnumerable<string> arguments, string? standardInput, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -65,6 +69,7 @@ internal static class RootlessCli
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         if (dotnetRoot is not null) start.Environment["DOTNET_ROOT"] = dotnetRoot;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         using var process = Process.Start(start)
             ?? throw new InvalidOperationException($"{fileName} did not start");

@@ -11,10 +11,11 @@ namespace Sandbox.Images.Registry;
 /// manifest, Docker manifest list and manifest), blobs streamed and verified byte by byte. Handles bearer-token
 /// auth (anonymous or with Basic credentials, tokens cached per registry and scope), redirects (dropping the
 /// registry's credentials when the host changes), and retries with doubling backoff on 5xx, 429 and transport errors
-/// (a blob download that breaks off is resumed from the byte reached).
+/// (a blob download that breaks off is resumed from the byte reached). Pushes too (<c>RegistryClient.Push.cs</c>):
+/// blob existence checks, uploads (whole or chunked), cross-repository mounts and manifests.
 /// HTTPS, except for loopback registries and those marked insecure.
 /// </summary>
-public sealed class RegistryClient : IDisposable
+public sealed partial class RegistryClient : IDisposable
 {
     private const long MaxManifestBytes = 8 << 20;
 
@@ -23,6 +24,7 @@ public sealed class RegistryClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _tokenGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _basicRegistries = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a client; <paramref name="handler"/> replaces the network (tests), and is disposed with the client.</summary>
@@ -138,28 +140,47 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>Sends a GET for <c>/v2/REPOSITORY/PATH</c>, authenticating, following redirects and retrying as the class describes.</summary>
-    private async Task<HttpResponseMessage> SendAsync(ImageReference reference, string path, string? accept, CancellationToken cancellationToken, long rangeFrom = 0)
+    private Task<HttpResponseMessage> SendAsync(ImageReference reference, string path, string? accept, CancellationToken cancellationToken, long rangeFrom = 0)
     {
         var url = new Uri(BaseUri(reference.Registry), $"v2/{reference.Repository}/{path}");
-        string scope = $"repository:{reference.Repository}:pull";
+        return SendWithRetriesAsync(reference, HttpMethod.Get, url, PullScope(reference), current =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, current);
+            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+            if (rangeFrom > 0) request.Headers.Range = new RangeHeaderValue(rangeFrom, null);
+            return request;
+        }, retryTooManyRequests: true, Options.MaxAttempts, cancellationToken);
+    }
+
+    /// <summary>The token scope for reading <paramref name="reference"/>'s repository.</summary>
+    private static string PullScope(ImageReference reference) => $"repository:{reference.Repository}:pull";
+
+    /// <summary>
+    /// Sends the request <paramref name="createRequest"/> builds for a URL (called again for every hop, auth retry and
+    /// attempt, so a body is opened afresh), retrying with doubling backoff on 5xx (and 429 when asked) and transport
+    /// errors, up to <paramref name="maxAttempts"/> times; the last answer is returned whatever its status.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendWithRetriesAsync(ImageReference reference, HttpMethod method, Uri url, string scope, Func<Uri, HttpRequestMessage> createRequest,
+        bool retryTooManyRequests, int maxAttempts, CancellationToken cancellationToken)
+    {
         for (int attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             HttpResponseMessage response;
             try
             {
-                response = await SendFollowingRedirectsAsync(reference, url, scope, accept, rangeFrom, cancellationToken).ConfigureAwait(false);
+                response = await SendFollowingRedirectsAsync(reference, url, scope, createRequest, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                if (attempt >= Options.MaxAttempts)
-                    throw new RegistryException($"no answer after {attempt} attempt(s): {e.Message}", reference.ToString(), url, null, null,
+                if (attempt >= maxAttempts)
+                    throw new RegistryException(method, $"no answer after {attempt} attempt(s): {e.Message}", reference.ToString(), url, null, null,
                         $"Check that the registry '{reference.Registry}' is reachable (DNS, proxy, firewall){(url.Scheme == "https" ? "; a registry serving plain HTTP must be marked insecure (--insecure-registry)" : "")}.", e);
                 await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
                 continue;
             }
             int status = (int)response.StatusCode;
-            if ((status >= 500 || status == 429) && attempt < Options.MaxAttempts)
+            if ((status >= 500 || (retryTooManyRequests && status == 429)) && attempt < maxAttempts)
             {
                 response.Dispose();
                 await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
@@ -171,21 +192,22 @@ public sealed class RegistryClient : IDisposable
 
     private TimeSpan Backoff(int attempt) => Options.RetryDelay * Math.Pow(2, attempt - 1);
 
-    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ImageReference reference, Uri url, string scope, string? accept, long rangeFrom, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ImageReference reference, Uri url, string scope, Func<Uri, HttpRequestMessage> createRequest, CancellationToken cancellationToken)
     {
         string tokenKey = reference.Registry + " " + scope;
+        string registryAuthority = BaseUri(reference.Registry).Authority;
         bool authenticated = false;
         var current = url;
         for (int hops = 0; ; )
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, current);
-            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
-            if (rangeFrom > 0) request.Headers.Range = new RangeHeaderValue(rangeFrom, null);
-            bool registryHost = current.Authority.Equals(url.Authority, StringComparison.OrdinalIgnoreCase);
+            using var request = createRequest(current);
+            // Credentials go to the registry's own host only: never to a storage host it redirects to.
+            bool registryHost = current.Authority.Equals(registryAuthority, StringComparison.OrdinalIgnoreCase);
+            string? sentToken = null;
             if (registryHost)
             {
                 if (_tokens.TryGetValue(tokenKey, out var token))
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sentToken = token);
                 else if (_basicRegistries.ContainsKey(reference.Registry) && Options.Credentials.TryGetValue(reference.Registry, out var basic))
                     request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic.ToBasicParameter());
             }
@@ -197,7 +219,18 @@ public sealed class RegistryClient : IDisposable
                 if (challenge.FirstOrDefault(c => c.IsBearer) is { } bearer)
                 {
                     response.Dispose();
-                    _tokens[tokenKey] = await FetchTokenAsync(reference, bearer, scope, current, cancellationToken).ConfigureAwait(false);
+                    // One fetch per scope at a time: requests sent in parallel (a push's layers) share the token the first one gets.
+                    var gate = _tokenGates.GetOrAdd(tokenKey, _ => new SemaphoreSlim(1, 1));
+                    await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        if (!_tokens.TryGetValue(tokenKey, out var fresh) || fresh == sentToken)
+                            _tokens[tokenKey] = await FetchTokenAsync(reference, bearer, scope, current, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
                     authenticated = true;
                     continue;
                 }
@@ -215,12 +248,12 @@ public sealed class RegistryClient : IDisposable
                 var next = location.IsAbsoluteUri ? location : new Uri(current, location);
                 response.Dispose();
                 if (++hops > Options.MaxRedirects)
-                    throw new RegistryException($"more than {Options.MaxRedirects} redirects.", reference.ToString(), current, null, null, "The registry or a proxy loops: check its configuration.");
+                    throw new RegistryException(request.Method, $"more than {Options.MaxRedirects} redirects.", reference.ToString(), current, null, null, "The registry or a proxy loops: check its configuration.");
                 if (current.Scheme == Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttps)
-                    throw new RegistryException($"the registry redirects from HTTPS to '{next}'.", reference.ToString(), current, null, null,
+                    throw new RegistryException(request.Method, $"the registry redirects from HTTPS to '{next}'.", reference.ToString(), current, null, null,
                         "Refused: a download that starts over HTTPS stays on HTTPS. Fix the registry's storage redirect.");
                 if (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp)
-                    throw new RegistryException($"the registry redirects to '{next}', which is not HTTP(S).", reference.ToString(), current, null, null, "Fix the registry's storage redirect.");
+                    throw new RegistryException(request.Method, $"the registry redirects to '{next}', which is not HTTP(S).", reference.ToString(), current, null, null, "Fix the registry's storage redirect.");
                 current = next;
                 continue;
             }
@@ -242,7 +275,12 @@ public sealed class RegistryClient : IDisposable
                 "Refused: configure an HTTPS token realm.");
         var query = new List<string>();
         if (challenge.Service is { } service) query.Add("service=" + Uri.EscapeDataString(service));
-        query.Add("scope=" + Uri.EscapeDataString(challenge.Scope ?? scope));
+        // Every scope asked for (push asks for pull,push on the destination and pull on a mount's source), and any
+        // other the registry's challenge names, each as its own scope parameter.
+        var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (string named in (challenge.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            if (!scopes.Any(s => Covers(s, named))) scopes.Add(named);
+        foreach (string one in scopes) query.Add("scope=" + Uri.EscapeDataString(one));
         var builder = new UriBuilder(realm) { Query = (realm.Query.Length > 1 ? realm.Query[1..] + "&" : "") + string.Join('&', query) };
         bool withCredentials = Options.Credentials.TryGetValue(reference.Registry, out var credentials);
         for (int attempt = 1; ; attempt++)
@@ -287,6 +325,16 @@ public sealed class RegistryClient : IDisposable
                     "Fix the registry's token service.");
             }
         }
+    }
+
+    /// <summary>True if the scope <paramref name="held"/> (<c>type:name:actions</c>) grants every action of <paramref name="wanted"/>.</summary>
+    internal static bool Covers(string held, string wanted)
+    {
+        int heldColon = held.LastIndexOf(':'), wantedColon = wanted.LastIndexOf(':');
+        if (heldColon < 0 || wantedColon < 0) return held == wanted;
+        if (!held.AsSpan(0, heldColon).SequenceEqual(wanted.AsSpan(0, wantedColon))) return false;
+        var actions = held[(heldColon + 1)..].Split(',');
+        return wanted[(wantedColon + 1)..].Split(',').All(a => actions.Contains(a, StringComparer.Ordinal));
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, ImageReference reference, Uri? url, CancellationToken cancellationToken)

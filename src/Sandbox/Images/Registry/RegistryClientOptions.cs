@@ -21,6 +21,15 @@ public sealed record RegistryClientOptions
     /// <summary>How many redirects one request follows. Default 5.</summary>
     public int MaxRedirects { get; init; } = 5;
 
+    /// <summary>
+    /// Blobs up to this size are pushed in one PUT; bigger ones in PATCH requests of <see cref="UploadChunkBytes"/>
+    /// each (for registries or proxies that cap a request's body). Default 256 MiB.
+    /// </summary>
+    public long MonolithicUploadLimit { get; init; } = 256L << 20;
+
+    /// <summary>The size of each PATCH of a chunked upload (raised to the registry's OCI-Chunk-Min-Length if it asks for more). Default 64 MiB.</summary>
+    public long UploadChunkBytes { get; init; } = 64L << 20;
+
     /// <summary>A copy with credentials for <paramref name="registry"/>.</summary>
     public RegistryClientOptions WithCredentials(string registry, RegistryCredentials credentials) =>
         this with { Credentials = Credentials.SetItem(registry, credentials) };
@@ -28,6 +37,10 @@ public sealed record RegistryClientOptions
     /// <summary>A copy that reaches <paramref name="registry"/> over plain HTTP.</summary>
     public RegistryClientOptions WithInsecureRegistry(string registry) =>
         this with { InsecureRegistries = InsecureRegistries.Add(registry) };
+
+    /// <summary>A copy that pushes blobs bigger than <paramref name="monolithicLimit"/> in PATCH chunks of <paramref name="chunkBytes"/>.</summary>
+    public RegistryClientOptions WithUploadChunking(long monolithicLimit, long chunkBytes) =>
+        this with { MonolithicUploadLimit = monolithicLimit, UploadChunkBytes = chunkBytes };
 
     /// <summary>A copy with another retry policy.</summary>
     public RegistryClientOptions WithRetries(int maxAttempts, TimeSpan retryDelay) =>

@@ -5,7 +5,7 @@ namespace Sandbox.Images.Store;
 
 /// <summary>What a garbage collection removed.</summary>
 /// <param name="RemovedLayers">Layers no image used.</param>
-/// <param name="RemovedBlobs">Manifests and configs no image used.</param>
+/// <param name="RemovedBlobs">Manifests, configs and compressed layer blobs no image used.</param>
 /// <param name="RemovedTemporaries">Leftovers of interrupted imports.</param>
 /// <param name="FreedBytes">Bytes freed (layers as recorded, blobs by size).</param>
 public sealed record GarbageCollectionResult(ImmutableArray<Digest> RemovedLayers, ImmutableArray<Digest> RemovedBlobs, int RemovedTemporaries, long FreedBytes);

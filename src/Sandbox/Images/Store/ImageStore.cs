@@ -18,7 +18,8 @@ namespace Sandbox.Images.Store;
 /// </summary>
 /// <remarks>
 /// Layout under <see cref="Root"/>: <c>store.lock</c>; <c>layers/sha256/HEX/diff</c> (the tree) and
-/// <c>layer.json</c>; <c>blobs/sha256/HEX</c>; <c>images/HEX.json</c> (HEX = sha256 of the reference);
+/// <c>layer.json</c>; <c>blobs/sha256/HEX</c> (manifests, configs and each layer's compressed blob exactly as
+/// pulled or imported, so a push sends the same digests); <c>images/HEX.json</c> (HEX = sha256 of the reference);
 /// <c>locks/HEX.lock</c>; <c>tmp/</c>.
 /// </remarks>
 public sealed partial class ImageStore
@@ -161,7 +162,7 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// Removes layers, manifests and configs no image uses, and leftovers of interrupted imports. Waits until
+    /// Removes layers, manifests, configs and compressed layer blobs no image uses, and leftovers of interrupted imports. Waits until
     /// no import or lease holds the store (in any process).
     /// </summary>
     public GarbageCollectionResult CollectGarbage(CancellationToken cancellationToken = default)
@@ -170,6 +171,13 @@ public sealed partial class ImageStore
         var images = ListImages();
         var usedLayers = images.SelectMany(i => i.Layers).Select(d => d.Encoded).ToHashSet(StringComparer.Ordinal);
         var usedBlobs = images.SelectMany(i => new[] { i.ManifestDigest.Encoded, i.ConfigDigest.Encoded }).ToHashSet(StringComparer.Ordinal);
+        // Compressed layer blobs (kept for push) live as long as a manifest or a used layer names them.
+        foreach (var image in images)
+            if (ReadStoredManifest(image) is { } manifest)
+                usedBlobs.UnionWith(manifest.Layers.Select(l => l.Digest.Encoded));
+        foreach (var layer in usedLayers)
+            if (Digest.TryParse("sha256:" + layer, out var diffId, out _) && FindLayer(diffId) is { } stored)
+                usedBlobs.Add(stored.SourceDigest.Encoded);
         var removedLayers = ImmutableArray.CreateBuilder<Digest>();
         var removedBlobs = ImmutableArray.CreateBuilder<Digest>();
         long freed = 0;
@@ -206,14 +214,23 @@ public sealed partial class ImageStore
         return new GarbageCollectionResult(removedLayers.ToImmutable(), removedBlobs.ToImmutable(), temporaries, freed);
     }
 
-    /// <summary>What the store takes on disk: per image, shared and unique; unreferenced layers; blobs.</summary>
+    /// <summary>
+    /// What the store takes on disk: per image, shared and unique (each layer's tree and its compressed blob);
+    /// unreferenced layers; the other blobs (manifests, configs).
+    /// </summary>
     public StoreDiskUsage GetDiskUsage()
     {
         var images = ListImages();
         var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        var layerBlobs = new HashSet<string>(StringComparer.Ordinal);
         using (var layers = ConfinedDirectory.Open(LayersDirectory))
             foreach (var name in layers.List(""))
+            {
                 sizes[name] = MeasureTree(layers, name);
+                if (Digest.TryParse("sha256:" + name, out var diffId, out _) && FindLayer(diffId) is { } stored
+                    && new FileInfo(BlobPath(stored.SourceDigest)) is { Exists: true } blob && layerBlobs.Add(stored.SourceDigest.Encoded))
+                    sizes[name] += blob.Length;
+            }
         var users = images.SelectMany(i => i.Layers.Distinct().Select(l => l.Encoded)).GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var perImage = images.Select(i =>
         {
@@ -222,7 +239,7 @@ public sealed partial class ImageStore
                 own.Sum(l => sizes.GetValueOrDefault(l)),
                 own.Where(l => users[l] == 1).Sum(l => sizes.GetValueOrDefault(l)));
         }).ToImmutableArray();
-        long blobs = Directory.EnumerateFiles(BlobsDirectory).Sum(f => new FileInfo(f).Length);
+        long blobs = Directory.EnumerateFiles(BlobsDirectory).Where(f => !layerBlobs.Contains(Path.GetFileName(f))).Sum(f => new FileInfo(f).Length);
         return new StoreDiskUsage(Root, perImage, sizes.Count, sizes.Values.Sum(),
             sizes.Where(s => !users.ContainsKey(s.Key)).Sum(s => s.Value), blobs);
     }
@@ -230,9 +247,15 @@ public sealed partial class ImageStore
     private void EnsureLayer(ImageSource source, Descriptor descriptor, Digest diffId, CancellationToken cancellationToken)
     {
         string final = Path.Combine(LayersDirectory, diffId.Encoded);
-        if (Directory.Exists(final)) return;
+        if (Directory.Exists(final) && File.Exists(BlobPath(descriptor.Digest))) return;
         using var layerLock = FileLock.Acquire(Path.Combine(LocksDirectory, diffId.Encoded + ".lock"), exclusive: true, cancellationToken);
-        if (Directory.Exists(final)) return; // another process finished it while we waited
+        if (Directory.Exists(final))
+        {
+            // Unpacked already (by another process while we waited, or from another compression of the same tar, or
+            // before the store kept blobs): only the compressed blob this manifest names may be missing.
+            if (!File.Exists(BlobPath(descriptor.Digest))) KeepBlob(source, descriptor, cancellationToken);
+            return;
+        }
 
         string temp = Path.Combine(TempDirectory, $"{diffId.Encoded}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
         Directory.CreateDirectory(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -241,12 +264,19 @@ public sealed partial class ImageStore
             string tree = Path.Combine(temp, "diff");
             Directory.CreateDirectory(tree, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             var compression = MediaTypes.LayerCompressionOf(descriptor.MediaType)!.Value;
+            string blobCopy = Path.Combine(temp, "blob");
             LayerApplyResult result;
-            using (var blob = source.OpenBlob(descriptor))
+            // The compressed bytes are copied aside as the applier reads them (it reads the blob to its end and
+            // verifies its digest and size), so the blob is kept for push without a second read.
+            using (var blob = new BlobCopyingStream(source.OpenBlob(descriptor), blobCopy))
+            {
                 result = LayerApplier.Apply(blob, new LayerBlob(descriptor.Digest, descriptor.Size, compression, diffId), tree, Options.Layers, cancellationToken);
+                blob.Complete();
+            }
             var stored = new StoredLayer(diffId, Path.Combine(final, "diff"), result.Digest, result.CompressedBytes, result.Entries, result.FileBytes,
                 result.Notes.Length + result.MoreNotes, Options.Layers.XattrNamespace);
             File.WriteAllBytes(Path.Combine(temp, "layer.json"), StoreJson.WriteLayer(stored));
+            Rename(blobCopy, BlobPath(descriptor.Digest), noReplace: false); // first: a visible layer has its blob
             Rename(temp, final, noReplace: true);
         }
         catch
@@ -271,7 +301,7 @@ public sealed partial class ImageStore
 
     private void WriteBlob(Digest digest, byte[] bytes)
     {
-        string path = Path.Combine(BlobsDirectory, digest.Encoded);
+        string path = BlobPath(digest);
         if (!File.Exists(path)) WriteAtomically(path, bytes);
     }
 

@@ -6,9 +6,9 @@ namespace Sandbox.Images.Store;
 /// <param name="Root">The store's directory.</param>
 /// <param name="Images">Per image: all its layers, and the part no other image shares.</param>
 /// <param name="LayerCount">Layers unpacked.</param>
-/// <param name="LayerBytes">Bytes of all unpacked layers.</param>
-/// <param name="UnreferencedLayerBytes">Bytes of layers no image uses (what garbage collection frees).</param>
-/// <param name="BlobBytes">Bytes of stored manifests and configs.</param>
+/// <param name="LayerBytes">Bytes of all layers: the unpacked trees and the compressed blobs they were unpacked from (kept for push).</param>
+/// <param name="UnreferencedLayerBytes">Bytes of layers (trees and blobs) no image uses (what garbage collection frees).</param>
+/// <param name="BlobBytes">Bytes of the other stored blobs: manifests, configs, and layer blobs no layer record names.</param>
 public sealed record StoreDiskUsage(string Root, ImmutableArray<ImageDiskUsage> Images, int LayerCount, long LayerBytes, long UnreferencedLayerBytes, long BlobBytes)
 {
     /// <summary>Everything together.</summary>
@@ -17,6 +17,6 @@ public sealed record StoreDiskUsage(string Root, ImmutableArray<ImageDiskUsage> 
 
 /// <summary>One image's share of the store.</summary>
 /// <param name="Reference">The image.</param>
-/// <param name="Bytes">All its layers.</param>
+/// <param name="Bytes">All its layers (trees and compressed blobs).</param>
 /// <param name="UniqueBytes">Its layers no other image uses (what removing it frees).</param>
 public sealed record ImageDiskUsage(ImageReference Reference, long Bytes, long UniqueBytes);
