@@ -1,74 +1,105 @@
 namespace Sandbox.Cgroups;
 
 /// <summary>
-/// Sandbox cgroups made ahead of time with the default limits (<see cref="Limits"/>), so that a launch takes a ready
-/// one instead of paying for the mkdirs on its critical path (on v1 one per accounting hierarchy, about 60 µs each
-/// here): a sandbox with the default limits uses it as it is, one with other limits has the driver write them into
-/// it (<see cref="ICgroupDriver.TryApply"/>), adding hierarchies the limits need. Each cgroup serves exactly one
-/// sandbox and is never joined before, so it is as fresh as one made at launch.
+/// Sandbox cgroups made ahead of time, so that a launch takes a ready one instead of paying for the mkdirs and limit
+/// writes on its critical path (on v1 a mkdir per hierarchy, about 60 µs each here, and 20–50 µs per limit file). They
+/// are made with the default limits (<see cref="DefaultLimits"/>) and with the limits the latest launches asked for
+/// (<see cref="MaxTemplates"/> sets at most, least recently used dropped): a host that runs the same limits again and
+/// again, as a judge does, finds its cgroups ready with every limit in place. A launch whose limits have no ready
+/// cgroup takes a default one and has the driver write its limits into it (<see cref="ICgroupDriver.TryApply"/>).
+/// Each cgroup serves exactly one sandbox and is never joined before, so it is as fresh as one made at launch.
 /// </summary>
 /// <remarks>
-/// A thread of its own makes them at idle priority whenever fewer than <see cref="Capacity"/> are ready, starting
-/// with the first <see cref="TryTake"/> (a host that never launches makes none). The first failure switches the pool
-/// off for good (<see cref="DisabledBecause"/>): launches then create their own and report that failure themselves.
-/// <see cref="Dispose"/> removes the ready ones; a host that dies with some leaves them to the next host's stale sweep.
+/// A thread of its own makes them at idle priority whenever a set has fewer than <see cref="CapacityPerTemplate"/>
+/// ready, starting with the first <see cref="TryTake"/> (a host that never launches makes none). The first failure
+/// switches the pool off for good (<see cref="DisabledBecause"/>): launches then create their own and report that
+/// failure themselves. <see cref="Dispose"/> removes the ready ones; a host that dies with some leaves them to the next
+/// host's stale sweep. Limits with I/O device limits are never made ahead of time.
 /// </remarks>
 internal sealed class PreparedCgroups : IDisposable
 {
+    /// <summary>How many limit sets besides the default ones are kept ready.</summary>
+    public const int MaxTemplates = 2;
+
+    private static readonly IReadOnlyList<IoDeviceLimit> NoIo = [];
+
     private readonly ICgroupDriver _driver;
     private readonly Func<string> _nextId;
     private readonly Action _makeThreadIdle;
-    private readonly Queue<ISandboxCgroup> _ready = new();
+    private readonly Dictionary<CgroupLimits, Queue<ISandboxCgroup>> _ready = [];
+    private readonly List<CgroupLimits> _templates = []; // most recently used first, without the default
     private readonly object _gate = new();
     private Thread? _maker;
     private bool _disposed;
 
-    public PreparedCgroups(ICgroupDriver driver, CgroupLimits limits, Func<string> nextId, Action makeThreadIdle, int capacity = 4)
+    public PreparedCgroups(ICgroupDriver driver, CgroupLimits defaultLimits, Func<string> nextId, Action makeThreadIdle, int capacityPerTemplate = 4)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacityPerTemplate, 1);
         _driver = driver;
-        Limits = limits;
+        DefaultLimits = Normalize(defaultLimits)!;
         _nextId = nextId;
         _makeThreadIdle = makeThreadIdle;
-        Capacity = capacity;
+        CapacityPerTemplate = capacityPerTemplate;
+        _ready[DefaultLimits] = new Queue<ISandboxCgroup>();
     }
 
-    /// <summary>The limits every prepared cgroup is made with.</summary>
-    public CgroupLimits Limits { get; }
+    /// <summary>The limits of a sandbox that asks for none; cgroups with them are always kept ready.</summary>
+    public CgroupLimits DefaultLimits { get; }
 
-    /// <summary>How many cgroups are kept ready.</summary>
-    public int Capacity { get; }
+    /// <summary>How many cgroups are kept ready for each set of limits.</summary>
+    public int CapacityPerTemplate { get; }
 
     /// <summary>Why the pool stopped making cgroups, or null while it works.</summary>
     public string? DisabledBecause { get; private set; }
 
-    /// <summary>How many are ready now.</summary>
+    /// <summary>How many are ready now, all sets together.</summary>
     public int ReadyCount
     {
-        get { lock (_gate) return _ready.Count; }
+        get { lock (_gate) return _ready.Values.Sum(q => q.Count); }
     }
 
     /// <summary>The names of the ready cgroups (the same in every v1 hierarchy).</summary>
     public IReadOnlyList<string> ReadyNames
     {
-        get { lock (_gate) return [.. _ready.Select(c => c.Name)]; }
+        get { lock (_gate) return [.. _ready.Values.SelectMany(q => q).Select(c => c.Name)]; }
     }
 
-    /// <summary>A ready cgroup for one sandbox (the caller owns it), or null when none is ready or the pool is off. Never waits.</summary>
-    public ISandboxCgroup? TryTake()
+    /// <summary>The limit sets kept ready besides the default one, most recently used first.</summary>
+    public IReadOnlyList<CgroupLimits> Templates
     {
+        get { lock (_gate) return [.. _templates]; }
+    }
+
+    /// <summary>
+    /// A ready cgroup for one sandbox with <paramref name="limits"/> (the caller owns it): one made with exactly those
+    /// limits (<paramref name="exact"/> true), else one made with the default limits, else null. Either way the limits
+    /// become a set kept ready from now on. Never waits.
+    /// </summary>
+    public ISandboxCgroup? TryTake(CgroupLimits limits, out bool exact)
+    {
+        exact = false;
+        var key = Normalize(limits);
+        List<ISandboxCgroup> dropped = [];
+        ISandboxCgroup? taken = null;
         lock (_gate)
         {
             if (_disposed || DisabledBecause is not null)
                 return null;
             StartMaker();
-            var taken = _ready.TryDequeue(out var cgroup) ? cgroup : null;
+            if (key is not null && key != DefaultLimits)
+                dropped = Remember(key);
+            if (key is not null && _ready.TryGetValue(key, out var same) && same.TryDequeue(out taken))
+                exact = true;
+            else if (_ready[DefaultLimits].TryDequeue(out taken))
+                exact = key == DefaultLimits;
             Monitor.PulseAll(_gate);
-            return taken;
         }
+        foreach (var cgroup in dropped)
+            Remove(cgroup);
+        return taken;
     }
 
-    /// <summary>Fills the pool (warm-up) and waits until it is full or off, up to <paramref name="timeout"/>.</summary>
+    /// <summary>Fills the pool (warm-up) and waits until every set is full or the pool is off, up to <paramref name="timeout"/>.</summary>
     public bool WaitUntilFull(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -76,14 +107,14 @@ internal sealed class PreparedCgroups : IDisposable
         {
             if (!_disposed)
                 StartMaker();
-            while (_ready.Count < Capacity && DisabledBecause is null && !_disposed)
+            while (NextToMake() is not null && DisabledBecause is null && !_disposed)
             {
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero)
                     return false;
                 Monitor.Wait(_gate, left);
             }
-            return _ready.Count >= Capacity;
+            return NextToMake() is null && DisabledBecause is null && !_disposed;
         }
     }
 
@@ -94,12 +125,50 @@ internal sealed class PreparedCgroups : IDisposable
         lock (_gate)
         {
             _disposed = true;
-            ready = [.. _ready];
-            _ready.Clear();
+            ready = [.. _ready.Values.SelectMany(q => q)];
+            foreach (var queue in _ready.Values)
+                queue.Clear();
             Monitor.PulseAll(_gate);
         }
         foreach (var cgroup in ready)
             Remove(cgroup);
+    }
+
+    /// <summary>Limits as a key of the pool (equal limits, equal keys), or null for limits never made ahead of time.</summary>
+    private static CgroupLimits? Normalize(CgroupLimits limits) => limits.Io.Count == 0 ? limits with { Io = NoIo } : null;
+
+    /// <summary>Makes <paramref name="key"/> the most recently used set; returns the ready cgroups of a set it pushes out.</summary>
+    private List<ISandboxCgroup> Remember(CgroupLimits key)
+    {
+        _templates.Remove(key);
+        _templates.Insert(0, key);
+        _ready.TryAdd(key, new Queue<ISandboxCgroup>());
+        List<ISandboxCgroup> dropped = [];
+        while (_templates.Count > MaxTemplates)
+        {
+            var oldest = _templates[^1];
+            _templates.RemoveAt(_templates.Count - 1);
+            dropped.AddRange(_ready[oldest]);
+            _ready.Remove(oldest);
+        }
+        return dropped;
+    }
+
+    /// <summary>The set with the fewest ready cgroups below capacity (the default first on a tie), or null when all are full.</summary>
+    private CgroupLimits? NextToMake()
+    {
+        CgroupLimits? next = null;
+        int fewest = CapacityPerTemplate;
+        foreach (var key in _templates.Prepend(DefaultLimits))
+        {
+            int count = _ready[key].Count;
+            if (count < fewest)
+            {
+                fewest = count;
+                next = key;
+            }
+        }
+        return next;
     }
 
     private void StartMaker()
@@ -117,18 +186,20 @@ internal sealed class PreparedCgroups : IDisposable
         _makeThreadIdle();
         while (true)
         {
+            CgroupLimits limits;
             lock (_gate)
             {
-                while (!_disposed && _ready.Count >= Capacity)
+                while (!_disposed && NextToMake() is null)
                     Monitor.Wait(_gate);
                 if (_disposed)
                     return;
+                limits = NextToMake()!;
             }
 
             ISandboxCgroup cgroup;
             try
             {
-                cgroup = _driver.Create(_nextId(), Limits);
+                cgroup = _driver.Create(_nextId(), limits);
             }
             catch (SandboxException e)
             {
@@ -141,15 +212,19 @@ internal sealed class PreparedCgroups : IDisposable
             }
             lock (_gate)
             {
-                if (!_disposed)
+                if (!_disposed && _ready.TryGetValue(limits, out var queue))
                 {
-                    _ready.Enqueue(cgroup);
+                    queue.Enqueue(cgroup);
                     Monitor.PulseAll(_gate);
                     continue;
                 }
             }
-            Remove(cgroup);
-            return;
+            Remove(cgroup); // its set was pushed out meanwhile, or the pool is gone
+            lock (_gate)
+            {
+                if (_disposed)
+                    return;
+            }
         }
     }
 

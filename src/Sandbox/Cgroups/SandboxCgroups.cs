@@ -187,12 +187,15 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
         }
     }
 
-    /// <summary>A cgroup made ahead of time, given <paramref name="limits"/>; null when none is ready or the driver cannot.</summary>
+    /// <summary>
+    /// A cgroup made ahead of time for <paramref name="limits"/>: one made with exactly them, or a default one with them
+    /// written in; null when none is ready or the driver cannot.
+    /// </summary>
     private ISandboxCgroup? FromPrepared(ICgroupDriver driver, CgroupLimits limits)
     {
-        if (Prepared is not { } prepared || prepared.TryTake() is not { } ready)
+        if (Prepared is not { } prepared || prepared.TryTake(limits, out bool exact) is not { } ready)
             return null;
-        if (IsSame(limits, prepared.Limits))
+        if (exact)
             return ready;
         ISandboxCgroup? applied = null;
         try
@@ -206,11 +209,6 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
                 _ = ready.RemoveAsync(); // unjoined and empty: the rmdirs succeed at once
         }
     }
-
-    private static bool IsSame(CgroupLimits limits, CgroupLimits prepared) =>
-        limits.MaxProcesses == prepared.MaxProcesses && limits.MemoryBytes == prepared.MemoryBytes && limits.AllowSwap == prepared.AllowSwap
-        && limits.CpuQuota == prepared.CpuQuota && limits.CpuWeight == prepared.CpuWeight && limits.Cpus == prepared.Cpus
-        && limits.MemoryNodes == prepared.MemoryNodes && limits.Io.Count == 0 && prepared.Io.Count == 0;
 
     /// <summary>How often a CPU-time limit is checked against the cgroup's usage.</summary>
     public static TimeSpan CpuTimePollInterval { get; } = TimeSpan.FromMilliseconds(10);

@@ -10,6 +10,7 @@ public sealed class PreparedCgroupsTests
 {
     private const long MiB = 1 << 20;
     private const string Pids = "/sys/fs/cgroup/pids";
+    private const string MemoryParent = "/sys/fs/cgroup/memory/process_api/3a6b84fbe5588cbafcd37f0b2681f126";
 
     private static readonly SandboxSpec Program = SandboxSpec.Command("/bin/true");
 
@@ -68,6 +69,52 @@ public sealed class PreparedCgroupsTests
                 "cpu quota: cgroup v1 cpu.cfs_quota_us=50000 cpu.cfs_period_us=100000",
             ],
             assignment.Enforced.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void A_second_sandbox_with_the_same_limits_finds_a_cgroup_made_with_them_and_nothing_is_written_at_its_launch()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        var judge = Program.WithMemoryLimit(64 * MiB).WithProcessLimit(16).WithCpuQuota(0.5);
+        var first = cgroups.Assign(judge);
+        Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)), cgroups.Prepared.DisabledBecause);
+        var madeWithTheLimits = cgroups.Prepared.ReadyNames;
+        int logged = host.FileSystem.Log.Count;
+
+        var second = cgroups.Assign(judge);
+
+        string name = second.Cgroup!.Name;
+        Assert.Contains(name, madeWithTheLimits);
+        Assert.True(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(10))); // the maker is idle again: the log holds still
+        Assert.DoesNotContain(host.FileSystem.Log.Skip(logged), entry => entry.Contains(name, StringComparison.Ordinal));
+        Assert.Equal("67108864\n", host.FileSystem.Peek($"{MemoryParent}/{name}/memory.limit_in_bytes"));
+        Assert.Equal("16\n", host.FileSystem.Peek($"{Pids}/{name}/pids.max"));
+        Assert.Equal("50000\n", host.FileSystem.Peek($"/sys/fs/cgroup/cpu/{name}/cpu.cfs_quota_us"));
+        Assert.Equal(first.Enforced.Select(e => e.ToString()), second.Enforced.Select(e => e.ToString()));
+        Assert.Equal(4, second.Cgroup.ProcsFiles.Count);
+    }
+
+    [Fact]
+    public void Only_the_latest_limit_sets_are_kept_ready_and_a_pushed_out_sets_cgroups_are_removed()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        var sets = Enumerable.Range(1, PreparedCgroups.MaxTemplates + 1).Select(n => Program.WithProcessLimit(10 + n)).ToList();
+        _ = cgroups.Assign(sets[0]);
+        Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)));
+        var readyForTheFirst = cgroups.Prepared.ReadyNames.Where(n => host.FileSystem.Peek($"{Pids}/{n}/pids.max") == "11\n").ToList();
+        Assert.NotEmpty(readyForTheFirst);
+
+        foreach (var spec in sets.Skip(1))
+            _ = cgroups.Assign(spec);
+        Assert.True(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal([13L, 12L], cgroups.Prepared.Templates.Select(t => t.MaxProcesses!.Value));
+        Assert.All(readyForTheFirst, name => Assert.False(host.FileSystem.Exists($"{Pids}/{name}")));
+        Assert.Equal(cgroups.Prepared.CapacityPerTemplate * (PreparedCgroups.MaxTemplates + 1), cgroups.Prepared.ReadyCount);
     }
 
     [Fact]
