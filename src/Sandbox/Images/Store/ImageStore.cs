@@ -19,7 +19,8 @@ namespace Sandbox.Images.Store;
 /// <remarks>
 /// Layout under <see cref="Root"/>: <c>store.lock</c>; <c>layers/sha256/HEX/diff</c> (the tree) and
 /// <c>layer.json</c>; <c>blobs/sha256/HEX</c>; <c>images/HEX.json</c> (HEX = sha256 of the reference);
-/// <c>locks/HEX.lock</c>; <c>tmp/</c>.
+/// <c>locks/HEX.lock</c>; <c>tmp/</c>; <c>containers/ID/{upper,work}</c> and <c>containers/ID.lock</c> (writable
+/// layers of running sandboxes, see ImageStore.Commit.cs).
 /// </remarks>
 public sealed partial class ImageStore
 {
@@ -170,6 +171,8 @@ public sealed partial class ImageStore
         var images = ListImages();
         var usedLayers = images.SelectMany(i => i.Layers).Select(d => d.Encoded).ToHashSet(StringComparer.Ordinal);
         var usedBlobs = images.SelectMany(i => new[] { i.ManifestDigest.Encoded, i.ConfigDigest.Encoded }).ToHashSet(StringComparer.Ordinal);
+        foreach (var layer in usedLayers) // and the compressed blob each layer in use was unpacked from, where it is kept
+            if (Digest.TryParse("sha256:" + layer, out var diffId, out _) && FindLayer(diffId) is { } stored) usedBlobs.Add(stored.SourceDigest.Encoded);
         var removedLayers = ImmutableArray.CreateBuilder<Digest>();
         var removedBlobs = ImmutableArray.CreateBuilder<Digest>();
         long freed = 0;
@@ -203,7 +206,8 @@ public sealed partial class ImageStore
                 temporaries++;
             }
         }
-        return new GarbageCollectionResult(removedLayers.ToImmutable(), removedBlobs.ToImmutable(), temporaries, freed);
+        int writableLayers = CollectAbandonedWritableLayers(ref freed);
+        return new GarbageCollectionResult(removedLayers.ToImmutable(), removedBlobs.ToImmutable(), temporaries, freed) { RemovedWritableLayers = writableLayers };
     }
 
     /// <summary>What the store takes on disk: per image, shared and unique; unreferenced layers; blobs.</summary>
