@@ -59,7 +59,8 @@ public static class UpperLayerWriter
                         throw new ImageException($"the upper directory '{upperDirectory}' could not be read at '{e.Path}': {e.Call}: {ErrnoNames.Of(e.Errno)}.", null, null,
                             "Commit only after the sandbox has ended, and leave the writable layer's directories alone meanwhile.", e);
                     }
-                } // the end-of-archive blocks
+                } // the end-of-archive blocks, after at least one entry
+                if (walk.Entries == 0) tar.Write(new byte[2 * 512]); // an empty tar is still a tar: its end-of-archive blocks alone
             }
             blob.Flush();
             return new LayerCommitResult(Digest.FromHash("sha256", blobHash.GetHashAndReset()), Digest.FromHash("sha256", tarHash.GetHashAndReset()),
