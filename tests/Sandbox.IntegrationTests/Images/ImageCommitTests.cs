@@ -125,19 +125,26 @@ public sealed class ImageCommitTests
     }
 
     [Fact(Timeout = 240_000)]
-    public async Task Committing_an_untouched_layer_gives_an_empty_layer_and_the_same_root()
+    public async Task Committing_an_untouched_layer_gives_an_empty_layer_shared_by_every_such_commit_and_the_same_root()
     {
         using var temp = TempDirectory.Create();
         var store = NewStore(temp);
         await ImportBusyboxAsync(store);
         var empty = ImageReference.Parse("test/busybox:empty");
+        var again = ImageReference.Parse("test/busybox:empty-again");
+        StoredImage first, second;
         using (var layer = store.CreateWritableLayer())
-        {
-            var image = await store.CommitAsync(layer, Busybox, empty);
-            Assert.Equal(0, store.FindLayer(image.Layers[^1])!.Entries);
-        }
+            first = await store.CommitAsync(layer, Busybox, empty);
+        using (var layer = store.CreateWritableLayer())
+            second = await store.CommitAsync(layer, Busybox, again);
 
-        Assert.Equal(Untouched, await LookAsync(store, empty));
+        var stored = store.FindLayer(first.Layers[^1])!;
+        Assert.Equal(0, stored.Entries);
+        Assert.Equal(first.Layers.ToArray(), second.Layers.ToArray());
+        Assert.True(store.RemoveImage(empty));
+        store.CollectGarbage();
+        Assert.True(File.Exists(Path.Combine(store.Root, "blobs", "sha256", stored.SourceDigest.Encoded)));
+        Assert.Equal(Untouched, await LookAsync(store, again));
     }
 
     [Fact(Timeout = 120_000)]

@@ -97,16 +97,14 @@ public sealed partial class ImageStore
                 layer = UpperLayerWriter.Write(upperDirectory, blob, layerOptions, cancellationToken);
                 blob.Flush(flushToDisk: true);
             }
-            EnsureCommittedLayer(blobPath, layer, cancellationToken);
-            string blobFinal = Path.Combine(BlobsDirectory, layer.Digest.Encoded);
-            if (!File.Exists(blobFinal)) Rename(blobPath, blobFinal, noReplace: false);
+            var descriptor = EnsureCommittedLayer(blobPath, layer, cancellationToken);
 
             var created = options.Created ?? DateTimeOffset.UtcNow;
             byte[] config = CommittedConfig(File.ReadAllBytes(Path.Combine(BlobsDirectory, baseImage.ConfigDigest.Encoded)), layer.DiffId, created, options);
             var configDigest = Digest.Sha256Of(config);
             var parsedConfig = ImageConfig.Parse(config);
             byte[] baseManifest = File.ReadAllBytes(Path.Combine(BlobsDirectory, baseImage.ManifestDigest.Encoded));
-            byte[] manifest = CommittedManifest(baseManifest, configDigest, config.Length, layer);
+            byte[] manifest = CommittedManifest(baseManifest, configDigest, config.Length, descriptor);
             var manifestDigest = Digest.Sha256Of(manifest);
             WriteBlob(configDigest, config);
             WriteBlob(manifestDigest, manifest);
@@ -124,13 +122,37 @@ public sealed partial class ImageStore
         }
     }
 
-    /// <summary>Unpacks the committed blob into the store as a layer, as an import does (unless one with that diff id is there).</summary>
-    private void EnsureCommittedLayer(string blobPath, LayerCommitResult layer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Unpacks the committed blob into the store as a layer, as an import does, and keeps the blob at
+    /// <c>blobs/sha256/HEX</c>; returns the manifest's descriptor of the layer. When a layer with that diff id is
+    /// there already (the same changes committed before, or imported), it stays, and so does the blob it names if
+    /// that is kept; otherwise the layer's record is pointed at this blob, so garbage collection keeps it.
+    /// </summary>
+    private (Digest Digest, long Size, string MediaType) EnsureCommittedLayer(string blobPath, LayerCommitResult layer, CancellationToken cancellationToken)
     {
         string final = Path.Combine(LayersDirectory, layer.DiffId.Encoded);
-        if (Directory.Exists(final)) return;
         using var layerLock = FileLock.Acquire(Path.Combine(LocksDirectory, layer.DiffId.Encoded + ".lock"), exclusive: true, cancellationToken);
-        if (Directory.Exists(final)) return;
+        if (FindLayer(layer.DiffId) is { } existing)
+        {
+            string existingBlob = Path.Combine(BlobsDirectory, existing.SourceDigest.Encoded);
+            if (existing.SourceDigest != layer.Digest && File.Exists(existingBlob))
+            {
+                byte[] head = new byte[4];
+                using (var file = File.OpenRead(existingBlob))
+                    file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                string mediaType = LayerBlob.DetectCompression(head) switch
+                {
+                    LayerCompression.Gzip => MediaTypes.OciLayerTarGzip,
+                    LayerCompression.Zstd => MediaTypes.OciLayerTarZstd,
+                    _ => MediaTypes.OciLayerTar,
+                };
+                return (existing.SourceDigest, new FileInfo(existingBlob).Length, mediaType);
+            }
+            KeepBlob(blobPath, layer.Digest);
+            if (existing.SourceDigest != layer.Digest)
+                WriteAtomically(Path.Combine(final, "layer.json"), StoreJson.WriteLayer(existing with { SourceDigest = layer.Digest, CompressedBytes = layer.CompressedBytes }));
+            return (layer.Digest, layer.CompressedBytes, MediaTypes.OciLayerTarGzip);
+        }
         string temp = Path.Combine(TempDirectory, $"{layer.DiffId.Encoded}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
         Directory.CreateDirectory(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
@@ -143,6 +165,7 @@ public sealed partial class ImageStore
             var stored = new StoredLayer(layer.DiffId, Path.Combine(final, "diff"), result.Digest, result.CompressedBytes, result.Entries, result.FileBytes,
                 result.Notes.Length + result.MoreNotes, Options.Layers.XattrNamespace);
             File.WriteAllBytes(Path.Combine(temp, "layer.json"), StoreJson.WriteLayer(stored));
+            KeepBlob(blobPath, layer.Digest); // before the layer appears: a layer's record never names a missing blob
             Rename(temp, final, noReplace: true);
         }
         catch
@@ -150,6 +173,13 @@ public sealed partial class ImageStore
             RemoveTemporary(temp);
             throw;
         }
+        return (layer.Digest, layer.CompressedBytes, MediaTypes.OciLayerTarGzip);
+    }
+
+    private void KeepBlob(string blobPath, Digest digest)
+    {
+        string final = Path.Combine(BlobsDirectory, digest.Encoded);
+        if (!File.Exists(final)) Rename(blobPath, final, noReplace: false);
     }
 
     /// <summary>The base config with the new diff id appended to rootfs.diff_ids, a history entry, and the creation time; every other field as it was.</summary>
@@ -168,8 +198,8 @@ public sealed partial class ImageStore
         return JsonSerializer.SerializeToUtf8Bytes(config, DocumentJson);
     }
 
-    /// <summary>The base manifest naming the new config, with the new layer appended (gzip, in the manifest's own family: Docker or OCI).</summary>
-    internal static byte[] CommittedManifest(byte[] baseManifest, Digest configDigest, long configSize, LayerCommitResult layer)
+    /// <summary>The base manifest naming the new config, with the new layer appended (its OCI media type, or the Docker one in a Docker manifest).</summary>
+    internal static byte[] CommittedManifest(byte[] baseManifest, Digest configDigest, long configSize, (Digest Digest, long Size, string MediaType) layer)
     {
         var manifest = JsonNode.Parse(baseManifest) as JsonObject ?? throw new FormatException("the manifest is not a JSON object");
         var config = manifest["config"] as JsonObject ?? throw new FormatException("the manifest has no config descriptor");
@@ -179,9 +209,12 @@ public sealed partial class ImageStore
         bool docker = manifest["mediaType"]?.GetValue<string>() == MediaTypes.DockerManifest;
         layers.Add(new JsonObject
         {
-            ["mediaType"] = docker ? MediaTypes.DockerLayerTarGzip : MediaTypes.OciLayerTarGzip,
+            ["mediaType"] = !docker ? layer.MediaType
+                : layer.MediaType == MediaTypes.OciLayerTarGzip ? MediaTypes.DockerLayerTarGzip
+                : layer.MediaType == MediaTypes.OciLayerTar ? MediaTypes.DockerLayerTar
+                : layer.MediaType, // zstd has no Docker type: the OCI one, which current registries and runtimes accept
             ["digest"] = layer.Digest.ToString(),
-            ["size"] = layer.CompressedBytes,
+            ["size"] = layer.Size,
         });
         return JsonSerializer.SerializeToUtf8Bytes(manifest, DocumentJson);
     }
