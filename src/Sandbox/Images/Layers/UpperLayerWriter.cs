@@ -14,7 +14,7 @@ namespace Sandbox.Images.Layers;
 /// <c>.wh.NAME</c>, an opaque directory (overlay.opaque=y in <see cref="LayerCommitOptions.XattrNamespace"/>) gets a
 /// <c>.wh..wh..opq</c> entry after its own, overlayfs' other xattrs are left out and the rest kept, owners are mapped
 /// back into the image's ids, a file met again under another name is a hard link. Entries come in one order for one
-/// tree (names sorted by their bytes, each directory before what it holds), so the same tree gives the same digests.
+/// tree (names sorted ordinally, each directory before what it holds), so the same tree gives the same digests.
 /// The diff id and the blob digest are computed as the bytes go by.
 /// </summary>
 public static class UpperLayerWriter
