@@ -32,8 +32,14 @@ internal sealed class CommitOption : IDisposable
         return (new CommitOption(store, lease.Image.Reference, parsed, store.CreateWritableLayer()), null);
     }
 
-    /// <summary>The spec writing to the layer, on a writable root (there is nothing to commit otherwise).</summary>
-    public SandboxSpec Apply(SandboxSpec spec) => spec.WithImageWritableLayer(_layer).WithWritableRoot();
+    private ImageCommitOptions _options = new ImageCommitOptions().WithCreatedBy("sandbox run --commit");
+
+    /// <summary>The spec writing to the layer, on a writable root (there is nothing to commit otherwise); its mount targets are left out of the commit.</summary>
+    public SandboxSpec Apply(SandboxSpec spec)
+    {
+        _options = _options.WithExcludedMountTargets(spec);
+        return spec.WithImageWritableLayer(_layer).WithWritableRoot();
+    }
 
     /// <summary>Commits after a command that exited 0 (the new image's digest goes to stderr); says the writes were discarded otherwise. False if the commit failed.</summary>
     public async Task<bool> FinishAsync(SandboxResult result, CancellationToken cancellationToken)
@@ -45,7 +51,7 @@ internal sealed class CommitOption : IDisposable
         }
         try
         {
-            var image = await _store.CommitAsync(_layer, _baseImage, _newReference, new ImageCommitOptions().WithCreatedBy("sandbox run --commit"), cancellationToken);
+            var image = await _store.CommitAsync(_layer, _baseImage, _newReference, _options, cancellationToken);
             Console.Error.WriteLine($"sandbox: committed {image.Reference} {image.ManifestDigest}");
             return true;
         }

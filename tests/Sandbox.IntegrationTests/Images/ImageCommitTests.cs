@@ -96,6 +96,37 @@ public sealed class ImageCommitTests
     }
 
     [Fact(Timeout = 240_000)]
+    public async Task The_image_s_user_writes_only_where_the_image_lets_it_and_its_files_keep_its_ids_in_the_layer()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+        var reference = ImageReference.Parse("test/busybox:user");
+        StoredImage image;
+        using (var lease = store.Lease(Busybox))
+        using (var layer = store.CreateWritableLayer())
+        {
+            var run = (await SandboxSpec.Command("/bin/sh", "-c", "echo notes > /home/user/notes; (echo x > /refused) 2>/dev/null || echo refused; id -u")
+                .WithImage(lease).WithoutNamespaces(SandboxNamespaces.User).WithWritableRoot().WithImageWritableLayer(layer).RunAsync()).EnsureSuccess();
+            Assert.Equal("refused\n1000\n", run.StandardOutput.Text);
+            image = await store.CommitAsync(layer, Busybox, reference);
+        }
+
+        var stored = store.FindLayer(image.Layers[^1])!;
+        var entries = new Dictionary<string, System.Formats.Tar.TarEntry>();
+        using (var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(store.Root, "blobs", "sha256", stored.SourceDigest.Encoded)), System.IO.Compression.CompressionMode.Decompress))
+        using (var reader = new System.Formats.Tar.TarReader(gzip))
+            while (reader.GetNextEntry() is { } entry)
+                entries[entry.Name] = entry;
+        // etc/ is the copy-up the setup's /etc/hosts caused; hosts, resolv.conf and the mount points /proc and /tmp are left out.
+        Assert.Equal(["etc/", "home/", "home/user/", "home/user/notes"], entries.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal((1000, 1000), (entries["home/user/notes"].Uid, entries["home/user/notes"].Gid));
+        Assert.Equal((1000, 1000, (UnixFileMode)0x1C0), (entries["home/user/"].Uid, entries["home/user/"].Gid, entries["home/user/"].Mode));
+        Assert.Equal((0, 0), (entries["home/"].Uid, entries["home/"].Gid));
+        Assert.Equal(1000u, Status(Path.Combine(stored.Directory, "home/user/notes"))!.Value.Uid);
+    }
+
+    [Fact(Timeout = 240_000)]
     public async Task Two_commits_of_one_base_are_independent_images()
     {
         using var temp = TempDirectory.Create();
@@ -148,6 +179,29 @@ public sealed class ImageCommitTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_failed_commit_stores_nothing_and_says_why()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+        var newReference = ImageReference.Parse("test/busybox:never");
+        using var layer = store.CreateWritableLayer();
+        File.WriteAllText(Path.Combine(layer.UpperDirectory, "file"), "x");
+        var outOfRange = new ImageCommitOptions().WithLayer(new Sandbox.Images.Layers.LayerCommitOptions().WithOwners(Sandbox.Images.Layers.IdMapping.Shift(100_000, 100_000, 65536)));
+
+        var noBase = await Assert.ThrowsAsync<ImageException>(() => store.CommitAsync(layer, ImageReference.Parse("test/none:1"), newReference));
+        var unmapped = await Assert.ThrowsAsync<ImageException>(() => store.CommitAsync(layer, Busybox, newReference, outOfRange));
+        var gone = await Assert.ThrowsAsync<ImageException>(() => store.CommitAsync(temp.Combine("no-such-upper"), Busybox, newReference));
+
+        Assert.Contains("test/none", noBase.Message, StringComparison.Ordinal);
+        Assert.Contains("'file' in the upper directory belongs to host uid 0", unmapped.Message, StringComparison.Ordinal);
+        Assert.Contains("no-such-upper", gone.Message, StringComparison.Ordinal);
+        Assert.Null(store.FindImage(newReference));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "tmp")));
+        Assert.Equal(3, store.ListLayers().Count);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Garbage_collection_removes_writable_layers_whose_owner_is_gone_and_keeps_held_ones()
     {
         using var temp = TempDirectory.Create();
@@ -179,7 +233,7 @@ public sealed class ImageCommitTests
         var failed = await RootlessCli.RunAsRootAsync(null, "run", "--image", Busybox.ToString(), "--store", store.Root, "--commit", "test/busybox:failed",
             "--user", "0", "--workdir", "/", "--", "/bin/sh", "-c", "echo x > /written; exit 3");
         var succeeded = await RootlessCli.RunAsRootAsync(null, "run", "--image", Busybox.ToString(), "--store", store.Root, "--commit", "test/busybox:cli",
-            "--user", "0", "--workdir", "/", "--", "/bin/sh", "-c", Changes);
+            "--user", "0", "--workdir", "/", "--tmpfs", "/scratch", "--", "/bin/sh", "-c", Changes + "\necho lost > /scratch/file");
 
         Assert.Equal(3, failed.ExitCode);
         Assert.Contains("nothing committed", failed.StandardError, StringComparison.Ordinal);
@@ -187,6 +241,9 @@ public sealed class ImageCommitTests
         Assert.True(succeeded.ExitCode == 0, succeeded.ToString());
         var image = store.FindImage(ImageReference.Parse("test/busybox:cli"))!;
         Assert.Contains($"committed {image.Reference} {image.ManifestDigest}", succeeded.StandardError, StringComparison.Ordinal);
+        string committedLayer = store.LayerDirectory(image.Layers[^1]);
+        foreach (var setup in new[] { "scratch", "proc", "tmp", "etc/hosts", "etc/resolv.conf" })
+            Assert.Null(Status(Path.Combine(committedLayer, setup)));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "containers")));
         Assert.Equal(Committed, await LookAsync(store, image.Reference));
     }
@@ -202,7 +259,7 @@ public sealed class ImageCommitTests
         var failed = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", store, "--commit", "test/busybox:failed", "--",
             "/bin/sh", "-c", "echo x > /written; false");
         var commit = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", store, "--commit", "test/busybox:rootless", "--",
-            "/bin/sh", "-c", Changes);
+            "/bin/sh", "-c", Changes + "\necho s > /locked && chmod 0 /locked && mkdir /closed && echo in > /closed/f && chmod 0 /closed");
         var look = await RootlessCli.RunAsync("run", "--image", "test/busybox:rootless", "--store", store, "--", "/bin/sh", "-c", Look);
         var original = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", store, "--", "/bin/sh", "-c", Look);
 
@@ -218,6 +275,9 @@ public sealed class ImageCommitTests
         Assert.Equal(Sandbox.Images.Layers.OverlayXattrNamespace.User, layer.XattrNamespace);
         Assert.Equal("y", Xattr(Path.Combine(layer.Directory, "usr/share/data"), "user.overlay.opaque"));
         Assert.Equal(RootlessCli.Nobody, Status(Path.Combine(layer.Directory, "written"))!.Value.Uid);
+        Assert.Equal(0u, Status(Path.Combine(layer.Directory, "locked"))!.Value.Permissions); // read by its unprivileged owner all the same
+        Assert.Equal(0u, Status(Path.Combine(layer.Directory, "closed"))!.Value.Permissions);
+        Assert.Equal("in\n", File.ReadAllText(Path.Combine(layer.Directory, "closed", "f")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(store, "containers")));
     }
 

@@ -148,6 +148,22 @@ public sealed class UpperLayerWriterTests
     }
 
     [Fact]
+    public void Excluded_paths_are_left_out_with_what_is_beneath_them()
+    {
+        using var scratch = new ScratchDirectory();
+        string upper = scratch.Make("upper");
+        Directory(upper, "etc");
+        File(upper, "etc/hosts", "127.0.0.1 sandbox");
+        File(upper, "etc/motd", "kept");
+        Directory(upper, "mnt");
+        File(upper, "mnt/inside", "hidden by a mount");
+
+        var entries = Entries(Commit(upper, Rootless.WithExcludedPaths(["etc/hosts", "/mnt/"])).Blob);
+
+        Assert.Equal(["etc/", "etc/motd"], entries.Select(e => e.Name).ToArray());
+    }
+
+    [Fact]
     public void An_empty_upper_directory_is_an_empty_tar_that_applies_to_nothing()
     {
         using var scratch = new ScratchDirectory();

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.IO.Compression;
 
 namespace Sandbox.Images.Layers;
@@ -17,6 +18,12 @@ public sealed record LayerCommitOptions
     /// <summary>The gzip level. Default: <see cref="CompressionLevel.Optimal"/>.</summary>
     public CompressionLevel Compression { get; init; } = CompressionLevel.Optimal;
 
+    /// <summary>
+    /// Paths of the upper directory (relative, e.g. "etc/hosts") left out of the layer with everything beneath them:
+    /// what a sandbox's own setup put there, not its program. Default: none.
+    /// </summary>
+    public ImmutableArray<string> ExcludedPaths { get; init; } = [];
+
     /// <summary>For a store unpacked with <paramref name="options"/>: its xattr namespace and owner mapping.</summary>
     public static LayerCommitOptions For(LayerApplyOptions options)
     {
@@ -29,6 +36,13 @@ public sealed record LayerCommitOptions
 
     /// <summary>A copy with another owner mapping.</summary>
     public LayerCommitOptions WithOwners(IdMapping owners) => this with { Owners = owners };
+
+    /// <summary>A copy leaving <paramref name="paths"/> (relative or absolute inside the sandbox) out of the layer.</summary>
+    public LayerCommitOptions WithExcludedPaths(IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return this with { ExcludedPaths = [.. paths.Select(p => p.Trim('/')).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal)] };
+    }
 
     /// <summary>A copy with another gzip level.</summary>
     public LayerCommitOptions WithCompression(CompressionLevel level) => this with { Compression = level };

@@ -12,7 +12,7 @@ namespace Sandbox.Images.Layers;
 /// Writes an overlay upper directory as an OCI layer (a gzip-compressed PAX tar), the inverse of unpacking one in
 /// overlay format: a whiteout (a 0/0 character device, or a file with the overlay.whiteout xattr) becomes
 /// <c>.wh.NAME</c>, an opaque directory (overlay.opaque=y in <see cref="LayerCommitOptions.XattrNamespace"/>) gets a
-/// <c>.wh..wh..opq</c> entry after its own, overlayfs' other xattrs are left out and the rest kept, owners are mapped
+/// <c>.wh..wh..opq</c> entry after its own, overlayfs' other xattrs are left out and the rest kept, <see cref="LayerCommitOptions.ExcludedPaths"/> are skipped, owners are mapped
 /// back into the image's ids, a file met again under another name is a hard link. Entries come in one order for one
 /// tree (names sorted ordinally, each directory before what it holds), so the same tree gives the same digests.
 /// The diff id and the blob digest are computed as the bytes go by.
@@ -72,6 +72,8 @@ public static class UpperLayerWriter
     {
         private readonly string _overlayPrefix = options.XattrNamespace == OverlayXattrNamespace.User ? "user.overlay." : "trusted.overlay.";
         private readonly Dictionary<ulong, string> _firstNames = [];
+        private readonly uint _euid = Geteuid();
+        private readonly HashSet<string> _excluded = new(options.ExcludedPaths, StringComparer.Ordinal);
 
         public int Entries { get; private set; }
 
@@ -85,7 +87,7 @@ public static class UpperLayerWriter
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 string child = path.Length == 0 ? name : path + "/" + name;
-                if (dir.TryStatus(child) is not { } status) continue;
+                if (_excluded.Contains(child) || dir.TryStatus(child) is not { } status) continue;
                 Node(path, name, child, status);
             }
         }
@@ -108,7 +110,7 @@ public static class UpperLayerWriter
                     Finish(entry, status, path);
                     if (Value(xattrs, "opaque") == "y")
                         Add(new PaxTarEntry(TarEntryType.RegularFile, Join(path, Whiteouts.OpaqueMarker)) { ModificationTime = status.ModificationTime });
-                    Directory(path);
+                    WithOwnerAccess(path, status, 0x140, () => Directory(path));
                     return;
                 case SIfReg when status.LinkCount > 1 && _firstNames.TryGetValue(status.Inode, out var first):
                     entry = new PaxTarEntry(TarEntryType.HardLink, path, attributes) { LinkName = first };
@@ -117,12 +119,13 @@ public static class UpperLayerWriter
                 case SIfReg:
                     if (status.LinkCount > 1) _firstNames[status.Inode] = path;
                     entry = new PaxTarEntry(TarEntryType.RegularFile, path, attributes);
-                    using (var handle = dir.OpenForReading(path))
-                    using (var data = new FileStream(handle, FileAccess.Read, bufferSize: 0))
+                    WithOwnerAccess(path, status, 0x100, () =>
                     {
+                        using var handle = dir.OpenForReading(path);
+                        using var data = new FileStream(handle, FileAccess.Read, bufferSize: 0);
                         entry.DataStream = data;
                         Finish(entry, status, path);
-                    }
+                    });
                     return;
                 case SIfLnk:
                     entry = new PaxTarEntry(TarEntryType.SymbolicLink, path, attributes) { LinkName = dir.ReadSymlink(path) };
@@ -142,6 +145,24 @@ public static class UpperLayerWriter
                     return;
             }
             Finish(entry, status, path);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="action"/> with the owner permission <paramref name="bits"/> on <paramref name="path"/>: an
+        /// unprivileged owner (rootless) lacking them, e.g. for a file the sandbox made mode 000, gets them for the while.
+        /// </summary>
+        private void WithOwnerAccess(string path, FileNodeStatus status, uint bits, Action action)
+        {
+            bool lend = _euid != 0 && status.Uid == _euid && (status.Permissions & bits) != bits;
+            if (lend) dir.SetMode(path, status.Permissions | bits);
+            try
+            {
+                action();
+            }
+            finally
+            {
+                if (lend) dir.SetMode(path, status.Permissions);
+            }
         }
 
         private void Finish(PaxTarEntry entry, FileNodeStatus status, string path)

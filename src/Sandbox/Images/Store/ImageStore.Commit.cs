@@ -63,6 +63,7 @@ public sealed partial class ImageStore
     /// layer's tar and gzip blob (whiteouts and opaque directories as the OCI spec writes them, owners mapped back into
     /// the image's ids; see <see cref="UpperLayerWriter"/>), its blob kept at <c>blobs/sha256/HEX</c>, the layer unpacked
     /// into the store as an import would, a config with the diff id and a history entry added, and a manifest naming both.
+    /// What the sandbox's setup put there (<see cref="ImageCommitOptions.ExcludedPaths"/>) is left out.
     /// The name is written last: a commit that fails leaves no image, and its leftovers are temporary files or a layer
     /// no image uses, both removed by <see cref="CollectGarbage"/>. An empty upper directory gives an empty (but valid) layer.
     /// </summary>
@@ -82,9 +83,10 @@ public sealed partial class ImageStore
             "Commit onto the image the sandbox ran on, which must still be in the store (import or pull it again).");
         var baseLayers = baseImage.Layers.Select(d => FindLayer(d) ?? throw new ImageException("a layer of the base image is missing from the store.", baseReference.ToString(), d,
             "Import the image again.")).ToList();
-        var layerOptions = options.Layer ?? LayerCommitOptions.For(Options.Layers).WithXattrNamespace(
+        var layerOptions = (options.Layer ?? LayerCommitOptions.For(Options.Layers).WithXattrNamespace(
             baseLayers.Count == 0 ? Options.Layers.XattrNamespace
-            : baseLayers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User) ? OverlayXattrNamespace.User : OverlayXattrNamespace.Trusted);
+            : baseLayers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User) ? OverlayXattrNamespace.User : OverlayXattrNamespace.Trusted))
+            .WithExcludedPaths(options.ExcludedPaths);
 
         string temp = Path.Combine(TempDirectory, $"commit-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
         Directory.CreateDirectory(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
