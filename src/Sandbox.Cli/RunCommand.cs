@@ -59,6 +59,11 @@ internal static class RunCommand
                 "layer, kept only with --writable-root, and vanish with the sandbox). Without a command, the image's own " +
                 "Entrypoint and Cmd run; its Env, WorkingDir and User apply unless options say otherwise.",
         };
+        var commit = new Option<string?>("--commit")
+        {
+            Description = "With --image: keep the sandbox's writes in a layer on disk (the root is writable) and, when the command " +
+                "exits 0, store the image plus that layer as NEWREF (its digest is printed on stderr); otherwise discard them.",
+        };
         var store = new Option<string?>("--store") { Description = $"The image store's directory (default: ${ImageOption.StoreVariable}, then the user's default store)." };
         var resultJson = new Option<string?>("--result-json") { Description = "Write the result as JSON to this file." };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --).", Arity = ArgumentArity.ZeroOrMore };
@@ -71,7 +76,7 @@ internal static class RunCommand
             "could not be executed/found.")
         {
             hostname, env, workdir, roBind, bind, tmpfs, tmpSize, wallTime, shareNet, writableRoot, user,
-            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, noCgroup, rlimitFallback, seccomp, image, store, resultJson, command,
+            memory, pids, cpuTime, cpus, cpuset, ioLimit, fileSize, outputLimit, noCgroup, rlimitFallback, seccomp, image, commit, store, resultJson, command,
         };
 
         run.SetAction(async (parse, cancellationToken) =>
@@ -100,6 +105,21 @@ internal static class RunCommand
             else
                 spec = SandboxSpec.Command(argv[0], argv.Skip(1));
             using var heldImage = lease;
+            CommitOption? committer = null;
+            if (parse.GetValue(commit) is { } newReference)
+            {
+                if (lease is null) return Fail(ExitCodes.Usage, ["--commit needs --image: it commits the writes made over an image."]);
+                try
+                {
+                    (committer, string? commitProblem) = CommitOption.Prepare(newReference, parse.GetValue(store), lease);
+                    if (committer is null) return Fail(ExitCodes.Usage, [commitProblem!]);
+                }
+                catch (SandboxException e)
+                {
+                    return Fail(ExitCodes.SetupFailed, [e.Message]);
+                }
+            }
+            using var heldLayer = committer;
             if (parse.GetValue(outputLimit) is { } ol)
             {
                 // The program keeps the terminal's stdin; its output comes through pipes the library counts and forwards.
@@ -190,6 +210,7 @@ internal static class RunCommand
             }
             if (parse.GetValue(shareNet)) spec = spec.WithSharedNetwork();
             if (parse.GetValue(writableRoot)) spec = spec.WithWritableRoot();
+            if (committer is not null) spec = committer.Apply(spec);
             if (parse.GetValue(user) is { } u)
             {
                 var parts = u.Split(':');
@@ -221,6 +242,8 @@ internal static class RunCommand
                         $"{(result.StandardOutput.TotalBytes > spec.OutputLimitBytes ? "stdout" : "stderr")}; the sandbox was killed.");
                 else if (result.Outcome == SandboxOutcome.SeccompViolation)
                     Console.Error.WriteLine($"sandbox: {SeccompOption.DescribeViolation(seccompName, result.SeccompViolation)}");
+                if (committer is not null && !await committer.FinishAsync(result, cancellationToken))
+                    return ExitCodes.SetupFailed;
                 return result.ShellExitCode;
             }
             catch (SandboxValidationException e)

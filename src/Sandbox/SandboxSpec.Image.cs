@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.Contracts;
+using Sandbox.Images;
 using Sandbox.Images.Store;
 
 namespace Sandbox;
@@ -11,6 +12,15 @@ public sealed partial record SandboxSpec
 
     /// <summary>The cap on what the sandbox may write over an image root (the overlay's throw-away upper tmpfs).</summary>
     public long ImageWriteSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// The host directory the image root's writes go to (overlayfs' upperdir), or null for a throw-away tmpfs. Set by
+    /// <see cref="WithImageWritableLayer(ImageWritableLayer)"/>, with <see cref="ImageWorkDirectory"/>.
+    /// </summary>
+    public string? ImageUpperDirectory { get; init; }
+
+    /// <summary>overlayfs' workdir beside <see cref="ImageUpperDirectory"/> (same file system, empty), or null.</summary>
+    public string? ImageWorkDirectory { get; init; }
 
     /// <summary>
     /// A sandbox that runs the image's own command (Entrypoint then Cmd) on its root: see <see cref="WithImage(ImageLease)"/>.
@@ -58,12 +68,32 @@ public sealed partial record SandboxSpec
         return spec;
     }
 
+    /// <summary>
+    /// Keeps what the sandbox writes over its image root in <paramref name="layer"/>'s upper directory on the host
+    /// instead of a throw-away tmpfs, so that <see cref="ImageStore.CommitAsync(ImageWritableLayer, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>
+    /// can make a new image of it. Needs <see cref="WithImage(ImageLease)"/> and, for the program to write anything,
+    /// <see cref="WithWritableRoot"/>. <see cref="ImageWriteSizeBytes"/> does not apply: the host file system's space does.
+    /// </summary>
+    /// <param name="layer">The directories, kept (not disposed) until the run has ended and the layer is committed or discarded.</param>
+    [Pure]
+    public SandboxSpec WithImageWritableLayer(ImageWritableLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return WithImageWritableLayer(layer.UpperDirectory, layer.WorkDirectory);
+    }
+
+    /// <summary>Keeps the image root's writes in <paramref name="upperDirectory"/> (overlayfs' upperdir; <paramref name="workDirectory"/> its workdir, empty, on the same file system).</summary>
+    [Pure]
+    public SandboxSpec WithImageWritableLayer(string upperDirectory, string workDirectory) =>
+        this with { ImageUpperDirectory = upperDirectory, ImageWorkDirectory = workDirectory };
+
     /// <summary>Caps what the sandbox may write over an image root.</summary>
     [Pure]
     public SandboxSpec WithImageWriteSize(long bytes) => this with { ImageWriteSizeBytes = bytes };
 
     private void ValidateImage(List<string> problems)
     {
+        ValidateImageWritableLayer(problems);
         if (Image is not { } image) return;
         if (image.UserProblem is not null) problems.Add(image.UserProblem);
         if (image.LowerDirectories.IsDefaultOrEmpty)
@@ -79,5 +109,17 @@ public sealed partial record SandboxSpec
             problems.Add($"ImageWriteSizeBytes {ImageWriteSizeBytes} is too small: give the image's writable layer at least 4096 bytes.");
         if (string.IsNullOrEmpty(Program) && image.Config.Command.IsEmpty)
             problems.Add($"Image '{image.Reference}' has no Entrypoint or Cmd and the spec names no program: name one, e.g. SandboxSpec.Command(\"/bin/sh\").WithImage(lease).");
+    }
+
+    private void ValidateImageWritableLayer(List<string> problems)
+    {
+        if (ImageUpperDirectory is null && ImageWorkDirectory is null) return;
+        if (Image is null)
+            problems.Add("WithImageWritableLayer needs an image root: add WithImage(lease) (a writable layer keeps an image's writes).");
+        foreach (var (name, dir) in new[] { ("upper", ImageUpperDirectory), ("work", ImageWorkDirectory) })
+            if (string.IsNullOrEmpty(dir) || dir.Contains(':', StringComparison.Ordinal) || !Path.IsPathFullyQualified(dir))
+                problems.Add($"The image writable layer's {name} directory '{dir}' is not an absolute path without ':': use ImageStore.CreateWritableLayer, or name two such directories.");
+        if (ImageUpperDirectory is { } upper && ImageWorkDirectory is { } work && Path.TrimEndingDirectorySeparator(upper) == Path.TrimEndingDirectorySeparator(work))
+            problems.Add($"The image writable layer's upper and work directories are both '{upper}': overlayfs needs two sibling directories.");
     }
 }

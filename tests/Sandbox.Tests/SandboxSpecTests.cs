@@ -44,6 +44,7 @@ public sealed class SandboxSpecTests
         { "WithSeccomp", s => s.WithSeccomp(global::Sandbox.Seccomp.SeccompPolicy.Judge), s => s.Seccomp },
         { "WithImage", s => s.WithImage(new SandboxImage("test/i:1", ["/layer"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: true)), s => s.Image?.Reference },
         { "WithImageWriteSize", s => s.WithImageWriteSize(8192), s => s.ImageWriteSizeBytes },
+        { "WithImageWritableLayer", s => s.WithImageWritableLayer("/store/containers/1/upper", "/store/containers/1/work"), s => s.ImageUpperDirectory + ":" + s.ImageWorkDirectory },
         { "WithSeccompSupervisor", s => s.WithSeccompSupervisor((_, _) => ValueTask.FromResult(global::Sandbox.Seccomp.SeccompNotificationResponse.Continue)), s => s.SeccompSupervisor is null },
     };
 

@@ -132,7 +132,8 @@ internal sealed unsafe class ConfinedDirectory : IDisposable
             if (errno == ENOENT) return null;
             throw new FileSystemCallException("statx", relative, errno);
         }
-        return new FileNodeStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Blocks, st.LinkCount, st.Inode, st.RdevMajor, st.RdevMinor);
+        return new FileNodeStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Blocks, st.LinkCount, st.Inode, st.RdevMajor, st.RdevMinor,
+            st.ModificationTime.Seconds, st.ModificationTime.Nanoseconds);
     }
 
     /// <summary>mkdirat; false if something already exists there.</summary>
@@ -305,6 +306,81 @@ internal sealed unsafe class ConfinedDirectory : IDisposable
             r = Lsetxattr(p, n, v, (nuint)value.Length, 0);
         if (r != 0)
             throw new FileSystemCallException($"lsetxattr {name}", relative, Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>Opens an existing regular file for reading (O_NOFOLLOW), refusing a symlink anywhere.</summary>
+    public SafeFileHandle OpenForReading(string relative)
+    {
+        var (parent, name) = Split(relative);
+        int fd;
+        fixed (byte* p = Utf8(name))
+            fd = Openat(Directory(parent), p, ORdOnly | ONoFollow | OCloexec, 0);
+        if (fd < 0)
+            throw new FileSystemCallException("openat", relative, Marshal.GetLastPInvokeError());
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>readlinkat: the text of the symbolic link <paramref name="relative"/> (never resolved).</summary>
+    public string ReadSymlink(string relative)
+    {
+        var (parent, name) = Split(relative);
+        byte[] buffer = new byte[4096];
+        nint n;
+        fixed (byte* p = Utf8(name))
+        fixed (byte* b = buffer)
+            n = Readlinkat(Directory(parent), p, b, (nuint)buffer.Length);
+        if (n < 0)
+            throw new FileSystemCallException("readlinkat", relative, Marshal.GetLastPInvokeError());
+        if (n == buffer.Length)
+            throw new FileSystemCallException("readlinkat", relative, ENAMETOOLONG);
+        return Encoding.UTF8.GetString(buffer, 0, (int)n);
+    }
+
+    /// <summary>
+    /// The extended attributes of <paramref name="relative"/> (not following a final symlink), name and exact value,
+    /// sorted by name; empty where the file system has none.
+    /// </summary>
+    public List<(string Name, byte[] Value)> ReadExtendedAttributes(string relative)
+    {
+        string path = relative.Length == 0 ? $"/proc/self/fd/{Directory("")}" : $"/proc/self/fd/{Directory(Split(relative).Parent)}/{Split(relative).Name}";
+        byte[] pathBytes = Utf8(path);
+        var result = new List<(string, byte[])>();
+        byte[] names = new byte[65536];
+        nint length;
+        fixed (byte* p = pathBytes)
+        fixed (byte* l = names)
+            length = Llistxattr(p, l, (nuint)names.Length);
+        if (length < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EOPNOTSUPP) return result;
+            throw new FileSystemCallException("llistxattr", relative, errno);
+        }
+        byte[] value = new byte[65536];
+        for (int start = 0; start < length;)
+        {
+            int end = Array.IndexOf(names, (byte)0, start, (int)length - start);
+            if (end < 0) end = (int)length;
+            string name = Encoding.UTF8.GetString(names, start, end - start);
+            nint n;
+            fixed (byte* p = pathBytes)
+            fixed (byte* k = Utf8(name))
+            fixed (byte* v = value)
+                n = Lgetxattr(p, k, v, (nuint)value.Length);
+            if (n >= 0)
+            {
+                result.Add((name, value[..(int)n]));
+            }
+            else
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno is not (ENODATA or EOPNOTSUPP))
+                    throw new FileSystemCallException($"lgetxattr {name}", relative, errno); // gone meanwhile: skipped
+            }
+            start = end + 1;
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return result;
     }
 
     /// <summary>The names in directory <paramref name="relative"/> (listed through its confined descriptor).</summary>

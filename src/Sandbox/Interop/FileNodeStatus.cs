@@ -1,7 +1,8 @@
 namespace Sandbox.Interop;
 
 /// <summary>What statx (not following a symlink) says about one file.</summary>
-internal readonly record struct FileNodeStatus(uint Mode, uint Uid, uint Gid, ulong Size, ulong Blocks, uint LinkCount, ulong Inode, uint RdevMajor, uint RdevMinor)
+internal readonly record struct FileNodeStatus(uint Mode, uint Uid, uint Gid, ulong Size, ulong Blocks, uint LinkCount, ulong Inode, uint RdevMajor, uint RdevMinor,
+    long ModificationSeconds = 0, uint ModificationNanoseconds = 0)
 {
     public uint Type => Mode & FileSystemCalls.SIfMt;
 
@@ -16,4 +17,7 @@ internal readonly record struct FileNodeStatus(uint Mode, uint Uid, uint Gid, ul
 
     /// <summary>The permission bits with setuid, setgid and sticky.</summary>
     public uint Permissions => Mode & 0xFFF;
+
+    /// <summary>The last modification time (statx stx_mtime).</summary>
+    public DateTimeOffset ModificationTime => DateTimeOffset.UnixEpoch.AddTicks(ModificationSeconds * TimeSpan.TicksPerSecond + ModificationNanoseconds / 100);
 }

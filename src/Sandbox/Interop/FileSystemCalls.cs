@@ -186,6 +186,9 @@ internal static unsafe partial class FileSystemCalls
     [LibraryImport(Libc, EntryPoint = "llistxattr", SetLastError = true)]
     public static partial nint Llistxattr(byte* path, byte* list, nuint size);
 
+    [LibraryImport(Libc, EntryPoint = "readlinkat", SetLastError = true)]
+    public static partial nint Readlinkat(int dirfd, byte* path, byte* buffer, nuint size);
+
     [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 

@@ -74,7 +74,8 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
     {
         MountOpKind.Bind => $"{op.Target} <- {op.Source} ({(op.Flags.HasFlag(MountFlags.ReadOnly) ? "ro" : "rw")})",
         MountOpKind.Tmpfs => $"{op.Target} tmpfs ({op.Data})",
-        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s), writes to a tmpfs ({op.Data})",
+        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s), writes to " +
+            (op.Flags.HasFlag(MountFlags.DiskUpper) ? $"the host directory {op.Data!.Split(':')[0]}" : $"a tmpfs ({op.Data})"),
         _ => $"{op.Target} {op.Kind.ToString().ToLowerInvariant()}",
     };
 }

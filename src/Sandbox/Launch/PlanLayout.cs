@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 5;
+    public const uint PlanVersion = 6;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -57,6 +57,7 @@ internal enum MountFlags : uint
     NoExec = 1u << 4,
     Optional = 1u << 5,
     UserXattr = 1u << 6,
+    DiskUpper = 1u << 7,
 }
 
 [StructLayout(LayoutKind.Sequential)]

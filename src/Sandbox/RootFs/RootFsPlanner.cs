@@ -33,9 +33,11 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
 
         if (spec.Image is { } image)
         {
+            // Writes go to a fresh tmpfs, or to the host directories of a writable layer ("UPPER:WORK") that a commit reads.
+            bool onDisk = spec.ImageUpperDirectory is not null;
             _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', image.LowerDirectories),
-                Data: TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
-                Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0)));
+                Data: onDisk ? $"{spec.ImageUpperDirectory}:{spec.ImageWorkDirectory}" : TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
+                Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
             AddImageEtc(spec);
         }
         else

@@ -219,6 +219,21 @@ static long child_open_overlay(const struct child_context *c, int index, const s
         r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_FLAG, "userxattr", 0, 0);
         if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "userxattr");
     }
+    if (op->flags & SBX_MNT_DISK_UPPER) {
+        /* A host directory keeps the writes ("UPPER:WORK", resolved now, in the host's view). Its upper must
+           hold whole files and plain directories for a commit to read: no metacopy, no redirects. */
+        const char *dirs = plan_string(c, op->data), *key = "upperdir";
+        for (size_t start = 0, end; dirs && dirs[start]; start = dirs[end] ? end + 1 : end, key = "workdir") {
+            for (end = start; dirs[end] && dirs[end] != ':'; end++) {}
+            if (end - start >= PATH_BUFFER) child_fail(c, SBX_STAGE_OVERLAY, -ENAMETOOLONG, index, dirs + start);
+            c_copy(layer, end - start + 1, dirs + start);
+            r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, key, layer, 0);
+            if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, layer);
+        }
+        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "metacopy", "off", 0);
+        if (r >= 0) r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "redirect_dir", "nofollow", 0);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "metacopy=off,redirect_dir=nofollow");
+    }
     return ctx;
 }
 
@@ -237,18 +252,20 @@ static const char *fd_child_path(char buf[64], int fd, const char *name)
 
 /* Mounts a fresh tmpfs (data = its options) at target to hold upperdir and workdir (over the root: the staging
    tmpfs already there), finishes the overlay context with them and mounts the overlay on top: writes land in that
-   tmpfs and vanish with the sandbox. */
+   tmpfs and vanish with the sandbox. With SBX_MNT_DISK_UPPER the context has its host upper and work directories
+   already: no tmpfs, no directories made here. */
 static void child_mount_overlay(const struct child_context *c, int root, int index,
                                 const struct sbx_mount_op *op, int ctx)
 {
     const char *target = plan_string(c, op->target);
     int is_root = target[0] == '.' && target[1] == 0;
+    int disk_upper = (op->flags & SBX_MNT_DISK_UPPER) != 0;
     char fdbuf[32], upper[64], work[64];
     struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
     long fd, scratch, r, mnt;
     /* Over the new root, the staging tmpfs itself holds upper and work (the host sized it with the image's write
        cap): one tmpfs fewer per run, ~25 us (benchmarks: overlay-cost). Elsewhere a tmpfs is mounted for them. */
-    if (!is_root) {
+    if (!is_root && !disk_upper) {
         fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
         if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
         r = RAW5(SYS_mount, "tmpfs", fd_path(fdbuf, (int)fd), "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, op->data));
@@ -259,13 +276,15 @@ static void child_mount_overlay(const struct child_context *c, int root, int ind
     scratch = is_root ? RAW4(SYS_openat2, AT_FDCWD, plan_string(c, c->plan->root_staging), &how, sizeof how)
                       : child_open_beneath(root, target, O_PATH | O_DIRECTORY);
     if (scratch < 0) child_fail(c, SBX_STAGE_OVERLAY, scratch, index, target);
-    r = RAW3(SYS_mkdirat, scratch, "upper", 0755);
-    if (r >= 0) r = RAW3(SYS_mkdirat, scratch, "work", 0700);
-    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upper and work directories");
-    r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "upperdir", fd_child_path(upper, (int)scratch, "upper"), 0);
-    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upperdir");
-    r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "workdir", fd_child_path(work, (int)scratch, "work"), 0);
-    if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "workdir");
+    if (!disk_upper) {
+        r = RAW3(SYS_mkdirat, scratch, "upper", 0755);
+        if (r >= 0) r = RAW3(SYS_mkdirat, scratch, "work", 0700);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upper and work directories");
+        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "upperdir", fd_child_path(upper, (int)scratch, "upper"), 0);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "upperdir");
+        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "workdir", fd_child_path(work, (int)scratch, "work"), 0);
+        if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "workdir");
+    }
     r = RAW5(SYS_fsconfig, ctx, FSCONFIG_CMD_CREATE, 0, 0, 0);
     if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "create the overlay");
     mnt = RAW3(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, mount_attr_flags(op->flags));

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 5u
+#define SBX_PLAN_VERSION 6u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -54,7 +54,8 @@ enum sbx_mount_kind {
     SBX_OP_DEVPTS = 8,      /* target, data = mount options */
     SBX_OP_REMOUNT = 9,     /* target: apply flags (read-only, nosuid...) to the mount at target */
     SBX_OP_OVERLAY = 10,    /* source = lower directories (host paths, top first) joined with ':', target,
-                               data = options of the fresh tmpfs that holds upperdir and workdir, flags;
+                               data = options of the fresh tmpfs that holds upperdir and workdir, or with
+                               SBX_MNT_DISK_UPPER the host's "UPPER:WORK" directories (kept after the run), flags;
                                target "" is the new root itself: later ops and pivot_root use the overlay */
 };
 
@@ -67,6 +68,7 @@ enum sbx_mount_flags {
     SBX_MNT_NOEXEC = 1u << 4,
     SBX_MNT_OPTIONAL = 1u << 5,  /* a missing bind source skips the op instead of failing */
     SBX_MNT_USERXATTR = 1u << 6, /* overlay: read user.overlay.* xattrs (layers unpacked rootless) */
+    SBX_MNT_DISK_UPPER = 1u << 7, /* overlay: data names host upper and work directories instead of a tmpfs */
 };
 
 /* Where a setup failed: reported to the host with the errno. Keep in step with SetupStage.cs. */

@@ -102,7 +102,7 @@ internal static class PlanGenerators
         };
 
     private const MountFlags MountFlagsAll = MountFlags.ReadOnly | MountFlags.Recursive | MountFlags.NoSuid
-        | MountFlags.NoDev | MountFlags.NoExec | MountFlags.Optional | MountFlags.UserXattr;
+        | MountFlags.NoDev | MountFlags.NoExec | MountFlags.Optional | MountFlags.UserXattr | MountFlags.DiskUpper;
 
     /// <summary>A plan's fields, readable in a failure report.</summary>
     public static string Describe(LaunchPlan p) =>

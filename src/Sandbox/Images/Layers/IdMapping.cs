@@ -64,6 +64,30 @@ public sealed record IdMapping
         }
     }
 
+    /// <summary>
+    /// The inverse of <see cref="TryMap"/>: the layer owner a host owner stands for. Identity keeps it; a shift takes
+    /// the base off (false for an id outside the range); <see cref="Unpacker"/>, which gave every layer owner to the
+    /// unpacking user, has lost them, and gives back 0:0, the owner of an image's own files.
+    /// </summary>
+    public bool TryMapBack(uint hostUid, uint hostGid, out int uid, out int gid)
+    {
+        uid = gid = 0;
+        switch (Kind)
+        {
+            case IdMappingKind.Identity:
+                if (hostUid > int.MaxValue || hostGid > int.MaxValue) return false;
+                (uid, gid) = ((int)hostUid, (int)hostGid);
+                return true;
+            case IdMappingKind.Shift:
+                if (hostUid < HostUidBase || hostUid - HostUidBase >= Size || hostGid < HostGidBase || hostGid - HostGidBase >= Size) return false;
+                if (hostUid - HostUidBase > int.MaxValue || hostGid - HostGidBase > int.MaxValue) return false;
+                (uid, gid) = ((int)(hostUid - HostUidBase), (int)(hostGid - HostGidBase));
+                return true;
+            default:
+                return true;
+        }
+    }
+
     /// <inheritdoc/>
     public override string ToString() => Kind switch
     {

@@ -19,8 +19,9 @@ namespace Sandbox.Images.Store;
 /// <remarks>
 /// Layout under <see cref="Root"/>: <c>store.lock</c>; <c>layers/sha256/HEX/diff</c> (the tree) and
 /// <c>layer.json</c>; <c>blobs/sha256/HEX</c> (manifests, configs and each layer's compressed blob exactly as
-/// pulled or imported, so a push sends the same digests); <c>images/HEX.json</c> (HEX = sha256 of the reference);
-/// <c>locks/HEX.lock</c>; <c>tmp/</c>.
+/// pulled, imported or committed, so a push sends the same digests); <c>images/HEX.json</c> (HEX = sha256 of the
+/// reference); <c>locks/HEX.lock</c>; <c>tmp/</c>; <c>containers/ID/{upper,work}</c> and <c>containers/ID.lock</c>
+/// (writable layers of running sandboxes, see ImageStore.Commit.cs).
 /// </remarks>
 public sealed partial class ImageStore
 {
@@ -211,7 +212,8 @@ public sealed partial class ImageStore
                 temporaries++;
             }
         }
-        return new GarbageCollectionResult(removedLayers.ToImmutable(), removedBlobs.ToImmutable(), temporaries, freed);
+        int writableLayers = CollectAbandonedWritableLayers(ref freed);
+        return new GarbageCollectionResult(removedLayers.ToImmutable(), removedBlobs.ToImmutable(), temporaries, freed) { RemovedWritableLayers = writableLayers };
     }
 
     /// <summary>
