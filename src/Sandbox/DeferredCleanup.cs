@@ -13,7 +13,11 @@ namespace Sandbox;
 /// cleans up itself. The thread runs at normal priority, so a busy host drains it too; at process exit the runner
 /// waits a moment for it (<see cref="WaitUntilIdle"/>), so a short-lived host such as the CLI leaves no cgroup behind.
 /// </remarks>
-internal sealed class DeferredCleanup
+/// <param name="launches">
+/// The runner's launches in flight: each item waits for a moment without one (50 ms at most), so that unmounting a dead
+/// sandbox's tree or removing its cgroup never holds the kernel locks a launch's child is waiting for.
+/// </param>
+internal sealed class DeferredCleanup(Launch.LaunchActivity? launches = null)
 {
     /// <summary>How many items may wait for the thread before <see cref="TryDefer"/> refuses more.</summary>
     public const int MaxBacklog = 8;
@@ -90,6 +94,7 @@ internal sealed class DeferredCleanup
             }
             try
             {
+                launches?.WaitUntilQuiet(TimeSpan.FromMilliseconds(50));
                 next();
             }
             catch (Exception e) when (e is SandboxException or IOException or UnauthorizedAccessException)

@@ -22,7 +22,8 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
-    private readonly DeferredCleanup _cleanup = new();
+    private readonly LaunchActivity _launches = new();
+    private readonly DeferredCleanup _cleanup;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
 
     /// <param name="syscalls">The kernel.</param>
@@ -36,11 +37,12 @@ public sealed class SandboxRunner
     {
         _syscalls = syscalls;
         _fileSystem = fileSystem;
+        _cleanup = new DeferredCleanup(_launches);
         _launcher = new Lazy<LauncherThread>(() => new LauncherThread(syscalls, prepareLauncherThread));
         _exitWatcher = new Lazy<PidfdExitWatcher>(() => new PidfdExitWatcher());
         _init = new Lazy<SafeFileHandle>(() => OpenInit(initExecutablePath ?? InitExecutablePath));
         _cgroups = cgroups ?? new Cgroups.SandboxCgroups(Cgroups.CgroupFileSystem.Instance, syscalls.EffectiveUserId,
-            makeThreadIdle: () => syscalls.MakeCurrentThreadIdle());
+            launches: _launches);
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
@@ -193,7 +195,9 @@ public sealed class SandboxRunner
             };
 
             long startedAt = Stopwatch.GetTimestamp();
-            var launched = await _launcher.Value.LaunchAsync(PlanWriter.Write(plan)).ConfigureAwait(false);
+            NativeLaunchResult launched;
+            using (_launches.Enter())
+                launched = await _launcher.Value.LaunchAsync(PlanWriter.Write(plan)).ConfigureAwait(false);
             preparedNetwork?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             childEnds.Clear();

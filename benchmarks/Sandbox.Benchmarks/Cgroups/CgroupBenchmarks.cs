@@ -16,9 +16,9 @@ namespace Sandbox.Benchmarks.Cgroups;
 [BenchmarkCategory("Cgroups")]
 public class CgroupBenchmarks
 {
-    private static readonly SandboxSpec Plain = SandboxSpec.Command(PeerCommands.Payload);
-    private static readonly SandboxSpec Judged = PeerCommands.WithJudgeLimits(Plain);
-    private static readonly SandboxSpec Limited = PeerCommands.WithLimits(Plain);
+    private static readonly SandboxSpec Plain = SandboxSpec.Command(PeerCommands.Payload).WithoutOwnCgroup();
+    private static readonly SandboxSpec Judged = PeerCommands.WithJudgeLimits(SandboxSpec.Command(PeerCommands.Payload));
+    private static readonly SandboxSpec Limited = PeerCommands.WithLimits(SandboxSpec.Command(PeerCommands.Payload));
     private static readonly CgroupLimits JudgeLimits = new() { MemoryBytes = 64L << 20, MaxProcesses = 16 };
 
     private Process? _parked;

@@ -155,6 +155,7 @@ internal static class CgroupCostCommand
     private static async Task<string> FullRunsAsync(CgroupLayout layout, int runs)
     {
         var spec = SandboxSpec.Command(PeerCommands.Payload);
+        var bare = spec.WithoutOwnCgroup();
         var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
         var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
         var driver = CgroupDriverFactory.Create(layout, CgroupFileSystem.Instance);
@@ -162,12 +163,13 @@ internal static class CgroupCostCommand
         long made = 0;
         (string Name, Func<Task> Run)[] variants =
         [
-            ("no limits (no cgroup)", () => RunAsync(spec)),
+            ("no limits (no cgroup)", () => RunAsync(bare)),
+            ("no limits: the default cgroup of its own (pids 1024)", () => RunAsync(spec)),
             ("no limits, and a memory + pids cgroup made and removed around the run, not joined", async () =>
             {
                 var cgroup = driver.Create(string.Create(CultureInfo.InvariantCulture, $"aside.{++made}"), judge);
                 _ = cgroup.ReadUsage();
-                await RunAsync(spec).ConfigureAwait(false);
+                await RunAsync(bare).ConfigureAwait(false);
                 await cgroup.DestroyAsync().ConfigureAwait(false);
             }),
             ("memory 64 MiB", () => RunAsync(spec.WithMemoryLimit(64 << 20))),

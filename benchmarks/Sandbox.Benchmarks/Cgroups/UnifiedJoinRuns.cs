@@ -27,8 +27,8 @@ internal static class UnifiedJoinRuns
         SandboxRunner V2Runner(ISyscalls syscalls, Action? prepare) =>
             new(syscalls, LinuxSyscalls.Instance, cgroups: new SandboxCgroups(fileSystem, 0, options), prepareLauncherThread: prepare);
 
-        var spec = SandboxSpec.Command(PeerCommands.Payload);
-        var cpuTime = spec.WithCpuTimeLimit(TimeSpan.FromSeconds(1));
+        var spec = SandboxSpec.Command(PeerCommands.Payload).WithoutOwnCgroup();
+        var cpuTime = SandboxSpec.Command(PeerCommands.Payload).WithCpuTimeLimit(TimeSpan.FromSeconds(1));
         var clone3 = new TimingSyscalls(LinuxSyscalls.Instance);
         var procs = new TimingSyscalls(LinuxSyscalls.Instance);
         var v1 = new TimingSyscalls(LinuxSyscalls.Instance);

@@ -13,11 +13,11 @@ namespace Sandbox.Cgroups;
 /// <param name="fileSystem">The cgroup file system.</param>
 /// <param name="effectiveUserId">The host's effective uid.</param>
 /// <param name="options">Where sandbox cgroups go (default: <see cref="CgroupOptions.Default"/>).</param>
-/// <param name="makeThreadIdle">
-/// Lowers the calling thread to idle priority: given, cgroups with the default limits are made ahead of time
-/// (<see cref="PreparedCgroups"/>); null, every cgroup is made at its launch.
+/// <param name="launches">
+/// The runner's launches in flight: given, cgroups are made ahead of time between launches (<see cref="PreparedCgroups"/>);
+/// null, every cgroup is made at its launch.
 /// </param>
-internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, CgroupOptions? options = null, Action? makeThreadIdle = null) : IDisposable
+internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiveUserId, CgroupOptions? options = null, Launch.LaunchActivity? launches = null) : IDisposable
 {
     private const uint RlimitCpu = 0, RlimitFsize = 1, RlimitStack = 3, RlimitAs = 9;
 
@@ -50,11 +50,11 @@ internal sealed class SandboxCgroups(ICgroupFileSystem fileSystem, uint effectiv
     {
         get
         {
-            if (makeThreadIdle is null || _driver.Value.Driver is not { } driver) return null;
+            if (launches is null || _driver.Value.Driver is not { } driver) return null;
             lock (_preparedGate)
             {
                 if (_prepared is null && !_disposed)
-                    _prepared = new PreparedCgroups(driver, DefaultLimitsOn(_driver.Value.Layout), NextId, makeThreadIdle);
+                    _prepared = new PreparedCgroups(driver, DefaultLimitsOn(_driver.Value.Layout), NextId, launches);
                 return _prepared;
             }
         }

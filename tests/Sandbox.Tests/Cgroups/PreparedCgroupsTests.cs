@@ -14,7 +14,7 @@ public sealed class PreparedCgroupsTests
 
     private static readonly SandboxSpec Program = SandboxSpec.Command("/bin/true");
 
-    private static SandboxCgroups WithPool(FakeCgroupV1Host host) => new(host.FileSystem, 0, makeThreadIdle: () => { });
+    private static SandboxCgroups WithPool(FakeCgroupV1Host host) => new(host.FileSystem, 0, launches: new global::Sandbox.Launch.LaunchActivity());
 
     private static void Fill(SandboxCgroups cgroups)
     {
@@ -72,13 +72,17 @@ public sealed class PreparedCgroupsTests
     }
 
     [Fact]
-    public void A_second_sandbox_with_the_same_limits_finds_a_cgroup_made_with_them_and_nothing_is_written_at_its_launch()
+    public void Limits_asked_for_twice_are_kept_ready_and_the_next_sandbox_with_them_has_nothing_written_at_its_launch()
     {
         var host = new FakeCgroupV1Host();
         using var cgroups = WithPool(host);
         Fill(cgroups);
         var judge = Program.WithMemoryLimit(64 * MiB).WithProcessLimit(16).WithCpuQuota(0.5);
         var first = cgroups.Assign(judge);
+        Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)));
+        Assert.Empty(cgroups.Prepared.Templates); // once is not a habit
+        _ = cgroups.Assign(judge);
+        Assert.Single(cgroups.Prepared.Templates);
         Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)), cgroups.Prepared.DisabledBecause);
         var madeWithTheLimits = cgroups.Prepared.ReadyNames;
         int logged = host.FileSystem.Log.Count;
@@ -104,17 +108,34 @@ public sealed class PreparedCgroupsTests
         Fill(cgroups);
         var sets = Enumerable.Range(1, PreparedCgroups.MaxTemplates + 1).Select(n => Program.WithProcessLimit(10 + n)).ToList();
         _ = cgroups.Assign(sets[0]);
+        _ = cgroups.Assign(sets[0]);
         Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)));
         var readyForTheFirst = cgroups.Prepared.ReadyNames.Where(n => host.FileSystem.Peek($"{Pids}/{n}/pids.max") == "11\n").ToList();
         Assert.NotEmpty(readyForTheFirst);
 
         foreach (var spec in sets.Skip(1))
+        {
             _ = cgroups.Assign(spec);
+            _ = cgroups.Assign(spec);
+        }
         Assert.True(cgroups.Prepared.WaitUntilFull(TimeSpan.FromSeconds(10)));
 
         Assert.Equal([13L, 12L], cgroups.Prepared.Templates.Select(t => t.MaxProcesses!.Value));
         Assert.All(readyForTheFirst, name => Assert.False(host.FileSystem.Exists($"{Pids}/{name}")));
         Assert.Equal(cgroups.Prepared.CapacityPerTemplate * (PreparedCgroups.MaxTemplates + 1), cgroups.Prepared.ReadyCount);
+    }
+
+    [Fact]
+    public void Limits_that_keep_changing_are_never_kept_ready()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+
+        for (int n = 1; n <= 2 * PreparedCgroups.RecentLaunches; n++)
+            _ = cgroups.Assign(Program.WithProcessLimit(100 + n));
+
+        Assert.Empty(cgroups.Prepared!.Templates);
     }
 
     [Fact]
