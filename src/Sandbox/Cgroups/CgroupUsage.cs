@@ -24,15 +24,13 @@ internal sealed record CgroupUsage
     /// <summary>Processes the OOM killer killed in the cgroup (v2 memory.events oom_kill; v1 memory.oom_control oom_kill).</summary>
     public long? OomKills { get; init; }
 
-    /// <summary>Times the memory limit was hit (v2 memory.events max; v1 memory.failcnt).</summary>
+    /// <summary>Times the memory limit was hit (v2 memory.events max, read anyway for OOM kills; not read on v1).</summary>
     public long? MemoryLimitHits { get; init; }
 
     /// <summary>The most processes and threads alive at once (pids.peak: Linux 6.1+, v1 and v2 alike); null where the file is missing.</summary>
     public long? PeakProcesses { get; init; }
 
-    /// <summary>Forks refused by pids.max (pids.events max).</summary>
-    public long? ProcessLimitHits { get; init; }
 
-    /// <summary>CFS periods in which the CPU quota ran out (cpu.stat nr_throttled).</summary>
+    /// <summary>CFS periods in which the CPU quota ran out (v2 cpu.stat nr_throttled, read anyway for CPU time; not read on v1).</summary>
     public long? ThrottledPeriods { get; init; }
 }

@@ -21,16 +21,12 @@ internal static class PidsController
         enforced.Add(new CgroupEnforcedLimit("pids", $"cgroup v{version} pids.max={value}"));
     }
 
-    /// <summary>Adds the peak number of tasks (pids.peak, where the kernel has it) and forks refused (pids.events max).</summary>
+    /// <summary>Adds the peak number of tasks (pids.peak, where the kernel has it).</summary>
     public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage)
     {
         if (CgroupFiles.TryReadNumber(fileSystem, directory + "/pids.peak") is { } peak)
         {
             usage = usage with { PeakProcesses = peak };
-        }
-        if (CgroupFiles.TryRead(fileSystem, directory + "/pids.events") is { } text)
-        {
-            usage = usage with { ProcessLimitHits = FlatKeyedValues.Optional(FlatKeyedValues.Parse(text), "max") };
         }
         return usage;
     }

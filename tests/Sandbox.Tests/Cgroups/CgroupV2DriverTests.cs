@@ -250,7 +250,6 @@ public class CgroupV2DriverTests
                 OomKills = 1,
                 MemoryLimitHits = 1021,
                 PeakProcesses = 16,
-                ProcessLimitHits = 3,
             },
             cgroup.ReadUsage());
     }

@@ -61,16 +61,17 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
             ? V1CpuacctController.ReadUsage(_fileSystem, cpuacct, CgroupUsage.Empty).CpuTime
             : null;
 
+    /// <summary>
+    /// What the result reports, one file read per figure on the path from the sandbox's exit to its result: CPU time
+    /// (cpuacct), peak memory and OOM kills (memory), peak processes (pids). The counters v1 keeps in files of their
+    /// own (memory.failcnt, pids.events, cpu.stat's throttling) are not read: no result reports them.
+    /// </summary>
     public CgroupUsage ReadUsage()
     {
         CgroupUsage usage = CgroupUsage.Empty;
         if (DirectoryOf(V1CpuacctController.Name) is { } cpuacct)
         {
             usage = V1CpuacctController.ReadUsage(_fileSystem, cpuacct, usage);
-        }
-        if (DirectoryOf(V1CpuController.Name) is { } cpu)
-        {
-            usage = V1CpuController.ReadUsage(_fileSystem, cpu, usage);
         }
         if (DirectoryOf(V1MemoryController.Name) is { } memory)
         {

@@ -26,10 +26,4 @@ internal static class V1CpuController
             enforced.Add(new CgroupEnforcedLimit("cpu weight", $"cgroup v1 cpu.shares={shares} (weight {weight})"));
         }
     }
-
-    /// <summary>Adds the throttled periods from cpu.stat.</summary>
-    public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage) =>
-        CgroupFiles.TryRead(fileSystem, directory + "/cpu.stat") is { } text
-            ? usage with { ThrottledPeriods = FlatKeyedValues.Optional(FlatKeyedValues.Parse(text), "nr_throttled") }
-            : usage;
 }

@@ -30,7 +30,7 @@ internal static class V1MemoryController
             + "on the host (`swapoff -a`), or allow the sandbox to swap.", enforced);
     }
 
-    /// <summary>Adds peak memory (memory.max_usage_in_bytes), OOM kills (memory.oom_control) and limit hits (memory.failcnt).</summary>
+    /// <summary>Adds peak memory (memory.max_usage_in_bytes) and OOM kills (memory.oom_control).</summary>
     public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage)
     {
         if (CgroupFiles.TryReadNumber(fileSystem, directory + "/memory.max_usage_in_bytes") is { } peak)
@@ -40,10 +40,6 @@ internal static class V1MemoryController
         if (CgroupFiles.TryRead(fileSystem, directory + "/memory.oom_control") is { } text)
         {
             usage = usage with { OomKills = OomControl.Parse(text).OomKills };
-        }
-        if (CgroupFiles.TryReadNumber(fileSystem, directory + "/memory.failcnt") is { } failures)
-        {
-            usage = usage with { MemoryLimitHits = failures };
         }
         return usage;
     }
