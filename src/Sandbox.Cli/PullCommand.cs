@@ -14,7 +14,7 @@ internal static class PullCommand
     {
         var reference = new Argument<string>("reference") { Description = "The image, e.g. busybox, debian:12 or 127.0.0.1:5000/app:1 (loopback registries use plain HTTP)." };
         var store = ImageCommandOptions.CreateStoreOption();
-        var insecure = new Option<string[]>("--insecure-registry") { Description = "Reach this registry (host[:port]) over plain HTTP (repeatable)." };
+        var insecure = RegistryLoginOptions.CreateInsecureRegistryOption();
         var platform = new Option<string?>("--platform") { Description = "The platform to pick from a multi-platform image, e.g. linux/arm64 (default: this host's)." };
         var username = RegistryLoginOptions.CreateUsernameOption();
         var passwordStdin = RegistryLoginOptions.CreatePasswordStdinOption();
@@ -26,10 +26,7 @@ internal static class PullCommand
             var all = problems.ToList();
             if (!RegistryLoginOptions.TryResolve(parse, username, passwordStdin, out var credentials, out string loginProblem)) all.Add(loginProblem);
             if (!bound || all.Count > 0)
-            {
-                foreach (string problem in all) Console.Error.WriteLine($"sandbox pull: {problem}");
-                return ExitCodes.Usage;
-            }
+                return RegistryLoginOptions.ReportUsage("pull", all);
             return await RunAsync(arguments!, credentials, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
         });
         return pull;
@@ -39,10 +36,7 @@ internal static class PullCommand
     {
         var store = ImageCommandOptions.OpenStore(arguments.StoreRoot, error, "pull");
         if (store is null) return 1;
-        var options = new RegistryClientOptions();
-        foreach (string host in arguments.InsecureRegistries) options = options.WithInsecureRegistry(host);
-        if (credentials is not null) options = options.WithCredentials(arguments.Reference.Registry, credentials);
-        using var client = new RegistryClient(options);
+        using var client = new RegistryClient(RegistryLoginOptions.ClientOptions(arguments.InsecureRegistries, arguments.Reference.Registry, credentials));
         try
         {
             output.WriteLine($"Pulling {arguments.Reference}");

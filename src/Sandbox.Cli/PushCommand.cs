@@ -19,7 +19,7 @@ internal static class PushCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var store = ImageCommandOptions.CreateStoreOption();
-        var insecure = new Option<string[]>("--insecure-registry") { Description = "Reach this registry (host[:port]) over plain HTTP (repeatable)." };
+        var insecure = RegistryLoginOptions.CreateInsecureRegistryOption();
         var username = RegistryLoginOptions.CreateUsernameOption();
         var passwordStdin = RegistryLoginOptions.CreatePasswordStdinOption();
         var push = new Command("push", "Push an image from the image store to a registry (layers the registry has are skipped; its digest stays the same).")
@@ -33,10 +33,7 @@ internal static class PushCommand
             var all = problems.ToList();
             if (!RegistryLoginOptions.TryResolve(parse, username, passwordStdin, out var credentials, out string loginProblem)) all.Add(loginProblem);
             if (!bound || all.Count > 0)
-            {
-                foreach (string problem in all) Console.Error.WriteLine($"sandbox push: {problem}");
-                return ExitCodes.Usage;
-            }
+                return RegistryLoginOptions.ReportUsage("push", all);
             return await RunAsync(arguments!, credentials, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
         });
         return push;
@@ -46,10 +43,7 @@ internal static class PushCommand
     {
         var store = ImageCommandOptions.OpenStore(arguments.StoreRoot, error, "push");
         if (store is null) return 1;
-        var options = new RegistryClientOptions();
-        foreach (string host in arguments.InsecureRegistries) options = options.WithInsecureRegistry(host);
-        if (credentials is not null) options = options.WithCredentials(arguments.Destination.Registry, credentials);
-        using var client = new RegistryClient(options);
+        using var client = new RegistryClient(RegistryLoginOptions.ClientOptions(arguments.InsecureRegistries, arguments.Destination.Registry, credentials));
         try
         {
             output.WriteLine(arguments.Destination == arguments.Source ? $"Pushing {arguments.Source}" : $"Pushing {arguments.Source} to {arguments.Destination}");

@@ -20,6 +20,26 @@ internal static class RegistryLoginOptions
             $"Without it: ${UsernameVariable} and ${PasswordVariable}, else anonymous. The options win over the environment.",
     };
 
+    public static Option<string[]> CreateInsecureRegistryOption() => new("--insecure-registry")
+    {
+        Description = "Reach this registry (host[:port]) over plain HTTP (repeatable).",
+    };
+
+    /// <summary>The client options for talking to <paramref name="registry"/>: the insecure registries, and the credentials if any.</summary>
+    public static RegistryClientOptions ClientOptions(IEnumerable<string> insecureRegistries, string registry, RegistryCredentials? credentials)
+    {
+        var options = new RegistryClientOptions();
+        foreach (string host in insecureRegistries) options = options.WithInsecureRegistry(host);
+        return credentials is null ? options : options.WithCredentials(registry, credentials);
+    }
+
+    /// <summary>Writes each problem with the command's name on standard error; the usage exit code.</summary>
+    public static int ReportUsage(string command, IEnumerable<string> problems)
+    {
+        foreach (string problem in problems) Console.Error.WriteLine($"sandbox {command}: {problem}");
+        return ExitCodes.Usage;
+    }
+
     public static Option<bool> CreatePasswordStdinOption() => new("--password-stdin")
     {
         Description = "Read the registry password (or token) for --username from standard input (one line; the trailing newline is dropped).",
