@@ -103,6 +103,11 @@ internal sealed class SystemIoCgroupFileSystem : ICgroupFileSystem
     /// <summary>System.IO has no O_PATH open: the real file system's one call.</summary>
     public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => CgroupFileSystem.Instance.OpenDirectory(path);
 
+    public void KeepOpen(IReadOnlyList<string> files)
+    {
+        // The seam as it was before: every read opens its file.
+    }
+
     public IReadOnlyList<string> ListDirectories(string path)
     {
         try

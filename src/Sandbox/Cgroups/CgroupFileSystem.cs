@@ -25,6 +25,7 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
 
     private readonly Lock _anchorGate = new();
     private Anchor[] _anchors = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SafeFileHandle> _kept = new(StringComparer.Ordinal);
 
     /// <summary>A file system of its own (its own open directories); the runner uses <see cref="Instance"/>.</summary>
     internal CgroupFileSystem()
@@ -59,8 +60,22 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
     public string ReadText(string path) =>
         TryReadText(path) ?? throw new CgroupIOException("read", path, CgroupIOException.ENOENT);
 
+    public void KeepOpen(IReadOnlyList<string> files)
+    {
+        foreach (string path in files)
+        {
+            (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+            if (CgroupFileCalls.OpenForReading(directory, relative.Span, out SafeFileHandle? opened) != 0)
+                continue;
+            if (!_kept.TryAdd(path, opened!))
+                opened!.Dispose();
+        }
+    }
+
     public string? TryReadText(string path)
     {
+        if (_kept.TryGetValue(path, out SafeFileHandle? kept) && CgroupFileCalls.ReadOpenFile(kept, out string? keptText) == 0)
+            return keptText;
         (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
         int errno = CgroupFileCalls.ReadFile(directory, relative.Span, out string? text);
         return errno switch
@@ -98,7 +113,15 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
 
     public void RemoveDirectory(string path)
     {
-        // One rmdir(2). A cgroup's control files are not in the way; its processes and children are.
+        // One rmdir(2). A cgroup's control files are not in the way; its processes and children are. Files kept open
+        // beneath it are closed first (after the rmdir they would only answer ENODEV).
+        if (!_kept.IsEmpty)
+        {
+            string beneath = path.EndsWith('/') ? path : path + "/";
+            foreach (var (file, handle) in _kept)
+                if (file.StartsWith(beneath, StringComparison.Ordinal) && _kept.TryRemove(file, out _))
+                    handle.Dispose();
+        }
         (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
         int errno = CgroupFileCalls.RemoveDirectory(directory, relative.Span);
         if (errno != 0)

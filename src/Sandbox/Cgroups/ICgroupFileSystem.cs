@@ -61,6 +61,13 @@ internal interface ICgroupFileSystem
     /// </summary>
     SafeFileHandle OpenDirectory(string path);
 
+    /// <summary>
+    /// Opens <paramref name="files"/> for reading now, ahead of their reads: later reads of them (<see cref="TryReadText"/>)
+    /// are then one pread(2) each instead of an open, reads and a close. They stay open until their directory is removed
+    /// (<see cref="RemoveDirectory"/>). Missing files are skipped; a fake may just record the call.
+    /// </summary>
+    void KeepOpen(IReadOnlyList<string> files);
+
     /// <summary>The text of /proc/self/mountinfo.</summary>
     string ReadMountInfo();
 

@@ -38,6 +38,14 @@ internal interface ISandboxCgroup
     /// <summary>Whether any process is left (v2 cgroup.events populated; v1 cgroup.procs).</summary>
     bool IsPopulated();
 
+    /// <summary>
+    /// Opens the files <see cref="ReadUsage"/> reads ahead of time (<see cref="ICgroupFileSystem.KeepOpen"/>), for a cgroup
+    /// made before its sandbox exists: the read after the run is then one pread per file. Nothing where not worth it.
+    /// </summary>
+    void KeepAccountingFilesOpen()
+    {
+    }
+
     /// <summary>CPU, memory, OOM and pids accounting as the kernel reports it now.</summary>
     CgroupUsage ReadUsage();
 

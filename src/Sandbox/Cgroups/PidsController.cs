@@ -21,6 +21,9 @@ internal static class PidsController
         enforced.Add(new CgroupEnforcedLimit("pids", $"cgroup v{version} pids.max={value}"));
     }
 
+    /// <summary>The files <see cref="ReadUsage"/> reads.</summary>
+    public static readonly IReadOnlyList<string> UsageFiles = ["pids.peak"];
+
     /// <summary>Adds the peak number of tasks (pids.peak, where the kernel has it).</summary>
     public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage)
     {

@@ -231,6 +231,7 @@ internal sealed class PreparedCgroups : IDisposable
             try
             {
                 cgroup = _driver.Create(_nextId(), limits);
+                cgroup.KeepAccountingFilesOpen();
             }
             catch (SandboxException e)
             {

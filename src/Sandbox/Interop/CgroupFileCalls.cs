@@ -75,6 +75,62 @@ internal static unsafe class CgroupFileCalls
         }
     }
 
+    /// <summary>Opens a file for reading (O_RDONLY | O_CLOEXEC) into <paramref name="opened"/>; 0 or the errno.</summary>
+    public static int OpenForReading(SafeFileHandle? directory, ReadOnlySpan<char> path, out SafeFileHandle? opened)
+    {
+        opened = null;
+        int fd = Relative(directory, path, O_RDONLY | O_CLOEXEC, OpenCall);
+        if (fd < 0)
+            return -fd;
+        opened = new SafeFileHandle(fd, ownsHandle: true);
+        return 0;
+    }
+
+    /// <summary>
+    /// Reads an open file whole from its start with pread(2) (UTF-8): a cgroup control file answers afresh at offset 0,
+    /// so one open file serves every later read, one system call each.
+    /// </summary>
+    public static int ReadOpenFile(SafeFileHandle file, out string? text)
+    {
+        text = null;
+        bool added = false;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            file.DangerousAddRef(ref added);
+            int fd = (int)file.DangerousGetHandle();
+            int length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                long n;
+                fixed (byte* b = &buffer[length])
+                {
+                    do n = pread(fd, b, (size_t)(buffer.Length - length), length);
+                    while (n < 0 && errno == EINTR);
+                }
+                if (n < 0)
+                    return errno;
+                if (n == 0)
+                    break;
+                length += (int)n;
+            }
+            text = Encoding.UTF8.GetString(buffer, 0, length);
+            return 0;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (added) file.DangerousRelease();
+        }
+    }
+
     /// <summary>Reads the whole file (UTF-8) into <paramref name="text"/>.</summary>
     public static int ReadFile(SafeFileHandle? directory, ReadOnlySpan<char> path, out string? text)
     {

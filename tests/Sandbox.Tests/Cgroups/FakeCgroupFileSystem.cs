@@ -226,6 +226,15 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
     private int _nextFd = 700;
 
     /// <summary>A stand-in handle (never a real fd: closing it closes nothing) for an existing directory.</summary>
+    /// <summary>The files <see cref="KeepOpen"/> was asked to keep open, in order (reads of them still come from memory).</summary>
+    public List<string> KeptOpen { get; } = [];
+
+    public void KeepOpen(IReadOnlyList<string> files)
+    {
+        lock (_gate)
+            KeptOpen.AddRange(files);
+    }
+
     public SafeFileHandle OpenDirectory(string path)
     {
         lock (_gate)

@@ -177,7 +177,26 @@ public sealed class PreparedCgroupsTests
     }
 
     [Fact]
-    public void Without_a_thread_lowering_action_there_is_no_pool()
+    public void A_prepared_cgroup_has_the_files_its_accounting_reads_open_before_its_sandbox_exists()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+
+        var name = cgroups.Assign(Program).Cgroup!.Name;
+
+        string[] expected =
+        [
+            $"/sys/fs/cgroup/cpuacct/{name}/cpuacct.usage", $"/sys/fs/cgroup/cpuacct/{name}/cpuacct.usage_user",
+            $"/sys/fs/cgroup/cpuacct/{name}/cpuacct.usage_sys", $"{MemoryParent}/{name}/memory.max_usage_in_bytes",
+            $"{MemoryParent}/{name}/memory.oom_control", $"{Pids}/{name}/pids.peak",
+        ];
+        Assert.True(cgroups.Prepared!.WaitUntilFull(TimeSpan.FromSeconds(10)));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), host.FileSystem.KeptOpen.Where(f => f.Contains(name, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Without_the_runners_launch_activity_there_is_no_pool()
     {
         var host = new FakeCgroupV1Host();
         using var cgroups = new SandboxCgroups(host.FileSystem, 0);

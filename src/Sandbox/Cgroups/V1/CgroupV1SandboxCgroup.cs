@@ -66,6 +66,18 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
     /// (cpuacct), peak memory and OOM kills (memory), peak processes (pids). The counters v1 keeps in files of their
     /// own (memory.failcnt, pids.events, cpu.stat's throttling) are not read: no result reports them.
     /// </summary>
+    public void KeepAccountingFilesOpen()
+    {
+        var files = new List<string>();
+        if (DirectoryOf(V1CpuacctController.Name) is { } cpuacct)
+            files.AddRange(V1CpuacctController.UsageFiles.Select(f => cpuacct + "/" + f));
+        if (DirectoryOf(V1MemoryController.Name) is { } memory)
+            files.AddRange(V1MemoryController.UsageFiles.Select(f => memory + "/" + f));
+        if (DirectoryOf(PidsController.Name) is { } pids)
+            files.AddRange(PidsController.UsageFiles.Select(f => pids + "/" + f));
+        _fileSystem.KeepOpen(files);
+    }
+
     public CgroupUsage ReadUsage()
     {
         CgroupUsage usage = CgroupUsage.Empty;

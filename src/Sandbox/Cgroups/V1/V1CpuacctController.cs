@@ -12,6 +12,9 @@ internal static class V1CpuacctController
     /// <summary>The controller's name.</summary>
     public const string Name = "cpuacct";
 
+    /// <summary>The files <see cref="ReadUsage"/> reads.</summary>
+    public static readonly IReadOnlyList<string> UsageFiles = ["cpuacct.usage", "cpuacct.usage_user", "cpuacct.usage_sys"];
+
     /// <summary>Adds total, user and system CPU time.</summary>
     public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage)
     {

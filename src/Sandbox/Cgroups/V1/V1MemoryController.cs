@@ -30,6 +30,9 @@ internal static class V1MemoryController
             + "on the host (`swapoff -a`), or allow the sandbox to swap.", enforced);
     }
 
+    /// <summary>The files <see cref="ReadUsage"/> reads.</summary>
+    public static readonly IReadOnlyList<string> UsageFiles = ["memory.max_usage_in_bytes", "memory.oom_control"];
+
     /// <summary>Adds peak memory (memory.max_usage_in_bytes) and OOM kills (memory.oom_control).</summary>
     public static CgroupUsage ReadUsage(ICgroupFileSystem fileSystem, string directory, CgroupUsage usage)
     {
