@@ -240,10 +240,15 @@ public sealed class RunningSandbox : IAsyncDisposable
     /// </summary>
     private SeccompViolation FindSeccompViolation()
     {
+        // The kernel log stamps its records with the scheduler's clock, not CLOCK_MONOTONIC, and the two drift apart
+        // (12 ms after 6.5 hours here): the window has a second of slack either side, and among the kills in it those
+        // of a process named like the program (the audit line's comm) come first.
         long Micros(long timestamp) => (long)(timestamp * (1_000_000.0 / Stopwatch.Frequency));
-        long from = Micros(_started) - 10_000;
+        long from = Micros(_started) - 1_000_000;
         long exited = Volatile.Read(ref _exitedAt);
         long to = Micros(exited > 0 ? exited : Stopwatch.GetTimestamp()) + 2_000_000;
+        string program = Path.GetFileName(Spec.Program);
+        string comm = program.Length > 15 ? program[..15] : program;
         // The kernel prints audit lines from its kauditd thread, after the kill: on a busy machine the line trails the
         // exit by a few hundred ms (waited for up to 1 s; only a violation pays it).
         var kills = ReadKills();
@@ -252,15 +257,16 @@ public sealed class RunningSandbox : IAsyncDisposable
             Thread.Sleep(5);
             kills = ReadKills();
         }
-        if (kills.Count != 1)
+        var named = kills.Where(k => k.Command == comm).Select(k => (k.Architecture, k.Syscall)).Distinct().ToList();
+        var candidates = named.Count > 0 ? named : [.. kills.Select(k => (k.Architecture, k.Syscall)).Distinct()];
+        if (candidates.Count != 1)
             return SeccompViolation.Unknown;
-        var (architecture, syscall) = kills[0];
+        var (architecture, syscall) = candidates[0];
 
-        List<(uint Architecture, int Syscall)> ReadKills() => _runner.Syscalls.ReadKernelLog()
+        List<(uint Architecture, int Syscall, string Command)> ReadKills() => _runner.Syscalls.ReadKernelLog()
             .Select(Seccomp.SeccompAuditRecord.TryParse)
             .Where(r => r is { Signal: SigSys } && r.MonotonicMicroseconds >= from && r.MonotonicMicroseconds <= to)
-            .Select(r => (r!.Architecture, r.Syscall))
-            .Distinct()
+            .Select(r => (r!.Architecture, r.Syscall, r.Command))
             .ToList();
         var arch = (Seccomp.SeccompArchitecture)architecture;
         string? name = Enum.IsDefined(arch) ? Seccomp.Tables.SyscallTable.For(arch).NameOf(syscall) : null;
