@@ -92,41 +92,14 @@ internal static unsafe class CgroupFileCalls
     /// </summary>
     public static int ReadOpenFile(SafeFileHandle file, out string? text)
     {
-        text = null;
         bool added = false;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
             file.DangerousAddRef(ref added);
-            int fd = (int)file.DangerousGetHandle();
-            int length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                long n;
-                fixed (byte* b = &buffer[length])
-                {
-                    do n = pread(fd, b, (size_t)(buffer.Length - length), length);
-                    while (n < 0 && errno == EINTR);
-                }
-                if (n < 0)
-                    return errno;
-                if (n == 0)
-                    break;
-                length += (int)n;
-            }
-            text = Encoding.UTF8.GetString(buffer, 0, length);
-            return 0;
+            return ReadWhole((int)file.DangerousGetHandle(), fromStart: true, out text);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             if (added) file.DangerousRelease();
         }
     }
@@ -138,6 +111,20 @@ internal static unsafe class CgroupFileCalls
         int fd = Relative(directory, path, O_RDONLY | O_CLOEXEC, OpenCall);
         if (fd < 0)
             return -fd;
+        try
+        {
+            return ReadWhole(fd, fromStart: false, out text);
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    /// <summary>Reads <paramref name="fd"/> to its end (UTF-8): from offset 0 with pread, or from where it is with read.</summary>
+    private static int ReadWhole(int fd, bool fromStart, out string? text)
+    {
+        text = null;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
@@ -154,7 +141,7 @@ internal static unsafe class CgroupFileCalls
                 long n;
                 fixed (byte* b = &buffer[length])
                 {
-                    do n = read(fd, b, (size_t)(buffer.Length - length));
+                    do n = fromStart ? pread(fd, b, (size_t)(buffer.Length - length), length) : read(fd, b, (size_t)(buffer.Length - length));
                     while (n < 0 && errno == EINTR);
                 }
                 if (n < 0)
@@ -169,7 +156,6 @@ internal static unsafe class CgroupFileCalls
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            close(fd);
         }
     }
 
