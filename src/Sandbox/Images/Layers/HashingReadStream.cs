@@ -6,7 +6,7 @@ namespace Sandbox.Images.Layers;
 /// A read-only pass-through that hashes and counts every byte read, and refuses to read past a limit
 /// (<see cref="LimitExceededException"/>): the blob's size from its descriptor, or the uncompressed stream's cap.
 /// </summary>
-internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long limit) : Stream
+internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long limit) : ForwardReadStream
 {
     /// <summary>Reading passed the limit.</summary>
     internal sealed class LimitExceededException(long limit) : IOException($"the stream is longer than {limit} bytes")
@@ -43,21 +43,5 @@ internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int ReadByte()
-    {
-        Span<byte> one = stackalloc byte[1];
-        return Read(one) == 0 ? -1 : one[0];
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -10,7 +10,7 @@ namespace Sandbox.Images.Layers;
 /// entries). It never throws: a stream it cannot follow only leaves it without answers, and the text values are
 /// used instead. Reads happen on the read-ahead thread; <see cref="TryTake"/> is called from the writer.
 /// </summary>
-internal sealed class PaxXattrObserver(Stream inner) : Stream
+internal sealed class PaxXattrObserver(Stream inner) : ForwardReadStream
 {
     private const int Block = 512;
     private const int MaxCapturedHeader = 1 << 20;
@@ -147,15 +147,4 @@ internal sealed class PaxXattrObserver(Stream inner) : Stream
     }
 
     private static long RoundUp(long size) => (size + Block - 1) / Block * Block;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

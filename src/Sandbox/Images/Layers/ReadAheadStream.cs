@@ -11,7 +11,7 @@ namespace Sandbox.Images.Layers;
 /// consumer, as itself, after the data that came before it;
 /// <c>afterEnd</c> runs on the producer once the source is exhausted (draining the compressed stream, so its digest covers every byte).
 /// </summary>
-internal sealed class ReadAheadStream : Stream
+internal sealed class ReadAheadStream : ForwardReadStream
 {
     private const int ChunkSize = 256 * 1024;
     private const int QueuedChunks = 8;
@@ -98,8 +98,6 @@ internal sealed class ReadAheadStream : Stream
         return count;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     /// <summary>Reads to the end: afterwards the producer has finished (and its afterEnd ran).</summary>
     public void Drain()
     {
@@ -125,14 +123,4 @@ internal sealed class ReadAheadStream : Stream
         }
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -5,7 +5,7 @@ namespace Sandbox.Images.Registry;
 /// monolithic PUT, one chunk for a PATCH), each read reported so progress can be shown. Not seekable, so the HTTP
 /// stack never rewinds it; disposing it disposes the blob's stream when it owns it.
 /// </summary>
-internal sealed class UploadBodyStream(Stream blob, long length, Action<int> sent, bool ownsBlob) : Stream
+internal sealed class UploadBodyStream(Stream blob, long length, Action<int> sent, bool ownsBlob) : ForwardReadStream
 {
     private readonly long _length = length;
     private long _left = length;
@@ -30,20 +30,11 @@ internal sealed class UploadBodyStream(Stream blob, long length, Action<int> sen
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

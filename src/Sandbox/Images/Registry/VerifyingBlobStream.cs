@@ -10,7 +10,7 @@ namespace Sandbox.Images.Registry;
 /// that ignores it resends from the start and the bytes already hashed are skipped), a bounded number of times.
 /// Cancelling the token aborts the download (the response is disposed) and the next read throws.
 /// </summary>
-internal sealed class VerifyingBlobStream : Stream
+internal sealed class VerifyingBlobStream : ForwardReadStream
 {
     private readonly Func<long, CancellationToken, Task<HttpResponseMessage>>? _resume;
     private int _resumesLeft;
@@ -153,20 +153,11 @@ internal sealed class VerifyingBlobStream : Stream
         return read.Length;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _descriptor.Size;
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -5,7 +5,7 @@ namespace Sandbox.Images.Store;
 /// compressed blob while the applier unpacks (and verifies) it, without reading the blob a second time. The file
 /// is only a temporary one; the store renames it into <c>blobs/</c> once the applier has checked the digest.
 /// </summary>
-internal sealed class BlobCopyingStream : Stream
+internal sealed class BlobCopyingStream : ForwardReadStream
 {
     private const int FileBufferBytes = 256 * 1024;
 
@@ -33,23 +33,7 @@ internal sealed class BlobCopyingStream : Stream
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int ReadByte()
-    {
-        Span<byte> one = stackalloc byte[1];
-        return Read(one) == 0 ? -1 : one[0];
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesCopied; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
