@@ -103,6 +103,9 @@ internal sealed class SystemIoCgroupFileSystem : ICgroupFileSystem
     /// <summary>System.IO has no O_PATH open: the real file system's one call.</summary>
     public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => CgroupFileSystem.Instance.OpenDirectory(path);
 
+    /// <summary>The real file system's call (the seam as it was before never opened a file ahead of its write).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenForWriting(string path) => CgroupFileSystem.Instance.OpenForWriting(path);
+
     public void KeepOpen(IReadOnlyList<string> files)
     {
         // The seam as it was before: every read opens its file.

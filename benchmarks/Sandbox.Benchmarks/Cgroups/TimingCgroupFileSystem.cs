@@ -39,6 +39,8 @@ internal sealed class TimingCgroupFileSystem(ICgroupFileSystem inner) : ICgroupF
 
     public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => Time("open (clone3)", () => inner.OpenDirectory(path));
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenForWriting(string path) => Time("open for writing", () => inner.OpenForWriting(path));
+
     public void KeepOpen(IReadOnlyList<string> files) => Time("keep open", () => { inner.KeepOpen(files); return 0; });
 
     public string ReadMountInfo() => Time("read mountinfo", inner.ReadMountInfo);

@@ -143,6 +143,13 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem
         return errno == 0 ? opened! : throw new CgroupIOException("open", path, errno);
     }
 
+    public SafeFileHandle OpenForWriting(string path)
+    {
+        (SafeFileHandle? directory, ReadOnlyMemory<char> relative) = Resolve(path);
+        int errno = CgroupFileCalls.OpenForWriting(directory, relative.Span, out SafeFileHandle? opened);
+        return errno == 0 ? opened! : throw new CgroupIOException("open for writing", path, errno);
+    }
+
     public IReadOnlyList<string> ListDirectories(string path)
     {
         try

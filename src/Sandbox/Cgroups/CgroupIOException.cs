@@ -19,6 +19,8 @@ internal sealed class CgroupIOException : IOException
     public const int EEXIST = 17;
     /// <summary>Not a directory.</summary>
     public const int ENOTDIR = 20;
+    /// <summary>Is a directory.</summary>
+    public const int EISDIR = 21;
     /// <summary>Invalid argument.</summary>
     public const int EINVAL = 22;
     /// <summary>No space left (cgroup v1 cpuset: no cpus or mems set).</summary>

@@ -68,6 +68,13 @@ internal interface ICgroupFileSystem
     /// </summary>
     void KeepOpen(IReadOnlyList<string> files);
 
+    /// <summary>
+    /// Opens an existing file for writing (O_WRONLY | O_CLOEXEC), resolved like every other path: a cgroup.procs the
+    /// launcher's child writes itself into through this fd instead of opening the path. The caller closes it. Throws
+    /// <see cref="CgroupIOException"/>.
+    /// </summary>
+    SafeFileHandle OpenForWriting(string path);
+
     /// <summary>The text of /proc/self/mountinfo.</summary>
     string ReadMountInfo();
 

@@ -46,6 +46,21 @@ internal interface ISandboxCgroup
     {
     }
 
+    /// <summary>
+    /// Opens each of <see cref="ProcsFiles"/> for writing ahead of time, for a cgroup made before its sandbox exists: the
+    /// launcher's child then joins with one write per file (<see cref="JoinFiles"/>) instead of an open, a write and a
+    /// close. Nothing where the cgroup is joined otherwise (v2: clone3 into it).
+    /// </summary>
+    void OpenJoinFiles()
+    {
+    }
+
+    /// <summary>
+    /// The files <see cref="OpenJoinFiles"/> opened, one per <see cref="ProcsFiles"/> entry and in its order, or empty.
+    /// They stay open until the cgroup is removed.
+    /// </summary>
+    IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle> JoinFiles => [];
+
     /// <summary>CPU, memory, OOM and pids accounting as the kernel reports it now.</summary>
     CgroupUsage ReadUsage();
 

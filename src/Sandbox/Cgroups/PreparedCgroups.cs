@@ -232,6 +232,7 @@ internal sealed class PreparedCgroups : IDisposable
             {
                 cgroup = _driver.Create(_nextId(), limits);
                 cgroup.KeepAccountingFilesOpen();
+                cgroup.OpenJoinFiles();
             }
             catch (SandboxException e)
             {

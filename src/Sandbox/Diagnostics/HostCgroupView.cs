@@ -35,6 +35,8 @@ internal sealed class HostCgroupView(IHostFiles files, ProcessCredentials? crede
 
     public Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string path) => throw ReadOnly("open for clone3", path);
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle OpenForWriting(string path) => throw ReadOnly("open for writing", path);
+
     public void KeepOpen(IReadOnlyList<string> files)
     {
         // A read-only view for the doctor: nothing is read often enough to keep open.

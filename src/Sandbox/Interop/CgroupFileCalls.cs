@@ -76,10 +76,17 @@ internal static unsafe class CgroupFileCalls
     }
 
     /// <summary>Opens a file for reading (O_RDONLY | O_CLOEXEC) into <paramref name="opened"/>; 0 or the errno.</summary>
-    public static int OpenForReading(SafeFileHandle? directory, ReadOnlySpan<char> path, out SafeFileHandle? opened)
+    public static int OpenForReading(SafeFileHandle? directory, ReadOnlySpan<char> path, out SafeFileHandle? opened) =>
+        Open(directory, path, O_RDONLY | O_CLOEXEC, out opened);
+
+    /// <summary>Opens a file for writing (O_WRONLY | O_CLOEXEC, neither created nor truncated) into <paramref name="opened"/>; 0 or the errno.</summary>
+    public static int OpenForWriting(SafeFileHandle? directory, ReadOnlySpan<char> path, out SafeFileHandle? opened) =>
+        Open(directory, path, O_WRONLY | O_CLOEXEC, out opened);
+
+    private static int Open(SafeFileHandle? directory, ReadOnlySpan<char> path, int flags, out SafeFileHandle? opened)
     {
         opened = null;
-        int fd = Relative(directory, path, O_RDONLY | O_CLOEXEC, OpenCall);
+        int fd = Relative(directory, path, flags, OpenCall);
         if (fd < 0)
             return -fd;
         opened = new SafeFileHandle(fd, ownsHandle: true);
@@ -88,7 +95,9 @@ internal static unsafe class CgroupFileCalls
 
     /// <summary>
     /// Reads an open file whole from its start with pread(2) (UTF-8): a cgroup control file answers afresh at offset 0,
-    /// so one open file serves every later read, one system call each.
+    /// so one open file serves every later read, one system call each. Only for files whose whole text the kernel makes
+    /// as one seq_file record (every cgroup control file but cgroup.procs, tasks and cgroup.threads, which list a record
+    /// per process): a read that leaves room in the buffer has then returned all of it, and no second read is needed.
     /// </summary>
     public static int ReadOpenFile(SafeFileHandle file, out string? text)
     {
@@ -96,7 +105,7 @@ internal static unsafe class CgroupFileCalls
         try
         {
             file.DangerousAddRef(ref added);
-            return ReadWhole((int)file.DangerousGetHandle(), fromStart: true, out text);
+            return ReadWhole((int)file.DangerousGetHandle(), fromStart: true, out text, oneRecord: true);
         }
         finally
         {
@@ -121,8 +130,11 @@ internal static unsafe class CgroupFileCalls
         }
     }
 
-    /// <summary>Reads <paramref name="fd"/> to its end (UTF-8): from offset 0 with pread, or from where it is with read.</summary>
-    private static int ReadWhole(int fd, bool fromStart, out string? text)
+    /// <summary>
+    /// Reads <paramref name="fd"/> to its end (UTF-8): from offset 0 with pread, or from where it is with read. With
+    /// <paramref name="oneRecord"/>, a short read ends it (see <see cref="ReadOpenFile"/>).
+    /// </summary>
+    private static int ReadWhole(int fd, bool fromStart, out string? text, bool oneRecord = false)
     {
         text = null;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
@@ -149,6 +161,8 @@ internal static unsafe class CgroupFileCalls
                 if (n == 0)
                     break;
                 length += (int)n;
+                if (oneRecord && length < buffer.Length)
+                    break;
             }
             text = Encoding.UTF8.GetString(buffer, 0, length);
             return 0;

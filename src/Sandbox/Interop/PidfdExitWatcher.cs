@@ -11,7 +11,9 @@ namespace Sandbox.Interop;
 internal sealed unsafe class PidfdExitWatcher
 {
     private readonly int _epoll;
-    private readonly ConcurrentDictionary<int, TaskCompletionSource> _waiting = new();
+    private readonly ConcurrentDictionary<int, Watch> _waiting = new();
+
+    private sealed record Watch(TaskCompletionSource Completion, Action? OnExit);
 
     public PidfdExitWatcher()
     {
@@ -22,11 +24,17 @@ internal sealed unsafe class PidfdExitWatcher
     }
 
     /// <summary>A task that completes when the process behind <paramref name="process"/> has exited. The handle must stay open until then.</summary>
-    public Task WhenExited(PidfdHandle process)
+    /// <param name="process">The process.</param>
+    /// <param name="onExit">
+    /// Run on this watcher's thread right after the task is completed, while its continuations wait for a thread-pool
+    /// thread: short, non-blocking work that the continuations then find done (the runner reaps and reads the accounting
+    /// here). Never user code. An exception it throws is dropped: the continuations do the work again and report it.
+    /// </param>
+    public Task WhenExited(PidfdHandle process, Action? onExit = null)
     {
         var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int fd = process.Fd;
-        if (!_waiting.TryAdd(fd, completion))
+        if (!_waiting.TryAdd(fd, new Watch(completion, onExit)))
             throw new InvalidOperationException($"pidfd {fd} is already being watched.");
         epoll_event ev = default;
         ev.events = EPOLLIN | EPOLLONESHOT;
@@ -57,8 +65,19 @@ internal sealed unsafe class PidfdExitWatcher
             {
                 int fd = events[i].data.fd;
                 epoll_ctl(_epoll, EPOLL_CTL_DEL, fd, null);
-                if (_waiting.TryRemove(fd, out var completion))
-                    completion.TrySetResult();
+                if (!_waiting.TryRemove(fd, out var watch))
+                    continue;
+                watch.Completion.TrySetResult();
+                try
+                {
+                    watch.OnExit?.Invoke();
+                }
+#pragma warning disable CA1031 // the one thread that sees every sandbox exit must outlive a failure of one sandbox's early work
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                    // Dropped: the continuations do the same work and report what fails.
+                }
             }
         }
     }
@@ -66,7 +85,7 @@ internal sealed unsafe class PidfdExitWatcher
     private void FailAll(Exception error)
     {
         foreach (var key in _waiting.Keys)
-            if (_waiting.TryRemove(key, out var completion))
-                completion.TrySetException(error);
+            if (_waiting.TryRemove(key, out var watch))
+                watch.Completion.TrySetException(error);
     }
 }

@@ -45,15 +45,22 @@ internal sealed record LaunchPlan
     public ImmutableArray<ResourceLimit> ResourceLimits { get; init; } = [];
     public ImmutableArray<string> CgroupProcsFiles { get; init; } = [];
 
+    /// <summary>
+    /// Empty, or one fd per <see cref="CgroupProcsFiles"/> entry: that file opened for writing by the host ahead of the
+    /// launch (-1: the child opens the path), so the child's join is one write per hierarchy.
+    /// </summary>
+    public ImmutableArray<int> CgroupProcsFds { get; init; } = [];
+
     /// <summary>Value equality over the arrays too (records compare ImmutableArray by reference).</summary>
     public bool Equivalent(LaunchPlan other) =>
-        this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [] }
-            == other with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [] }
+        this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [], CgroupProcsFds = [] }
+            == other with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [], CgroupProcsFds = [] }
         && Arguments.SequenceEqual(other.Arguments)
         && Environment.SequenceEqual(other.Environment)
         && Mounts.SequenceEqual(other.Mounts)
         && ResourceLimits.SequenceEqual(other.ResourceLimits)
-        && CgroupProcsFiles.SequenceEqual(other.CgroupProcsFiles);
+        && CgroupProcsFiles.SequenceEqual(other.CgroupProcsFiles)
+        && CgroupProcsFds.SequenceEqual(other.CgroupProcsFds);
 }
 
 /// <summary>One step of the mount plan, run in order inside the new root.</summary>

@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 6;
+    public const uint PlanVersion = 7;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -96,6 +96,8 @@ internal struct PlanHeader
     public int SeccompFd;
     public int NotifyFd;
     public int CgroupFd;
+    public uint CgroupProcsFds;
+    public uint Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

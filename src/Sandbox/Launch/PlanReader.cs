@@ -26,6 +26,7 @@ internal static class PlanReader
         var mounts = Records<MountOpRecord>(block, h.Mounts, h.MountCount);
         var rlimits = Records<RlimitRecord>(block, h.Rlimits, h.RlimitCount);
         var cgroups = Offsets(block, h.CgroupProcs, h.CgroupProcsCount);
+        int[] cgroupFds = h.CgroupProcsFds == 0 ? [] : [.. Offsets(block, h.CgroupProcsFds, h.CgroupProcsCount).Select(v => (int)v)];
         var b = block.ToArray();
 
         return new LaunchPlan
@@ -61,6 +62,7 @@ internal static class PlanReader
                 m.Mode))],
             ResourceLimits = [.. rlimits.Select(r => new ResourceLimit(r.Resource, r.Soft, r.Hard))],
             CgroupProcsFiles = [.. cgroups.Select(o => Str(b, o)!)],
+            CgroupProcsFds = [.. cgroupFds],
         };
     }
 

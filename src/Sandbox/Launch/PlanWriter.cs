@@ -19,6 +19,8 @@ internal static class PlanWriter
             throw new ArgumentException($"The plan has {plan.ResourceLimits.Length} resource limits; the launcher takes at most {PlanConstants.MaxRlimits}.", nameof(plan));
         if (plan.CgroupProcsFiles.Length > PlanConstants.MaxCgroupFiles)
             throw new ArgumentException($"The plan joins {plan.CgroupProcsFiles.Length} cgroups; the launcher takes at most {PlanConstants.MaxCgroupFiles}.", nameof(plan));
+        if (!plan.CgroupProcsFds.IsDefaultOrEmpty && plan.CgroupProcsFds.Length != plan.CgroupProcsFiles.Length)
+            throw new ArgumentException($"The plan has {plan.CgroupProcsFds.Length} cgroup.procs fds for {plan.CgroupProcsFiles.Length} files: give one per file, or none.", nameof(plan));
         if (plan.CgroupFd >= 0 && plan.CgroupProcsFiles.IsDefaultOrEmpty)
             throw new ArgumentException("The plan clones into a cgroup but names no cgroup.procs to fall back on where the kernel cannot.", nameof(plan));
         if (plan.Arguments.IsDefaultOrEmpty)
@@ -30,7 +32,9 @@ internal static class PlanWriter
         int mountsOffset = Align(envpOffset + 4 * plan.Environment.Length);
         int rlimitsOffset = Align(mountsOffset + Unsafe.SizeOf<MountOpRecord>() * plan.Mounts.Length);
         int cgroupsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
-        int stringsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
+        int cgroupFdsCount = plan.CgroupProcsFds.IsDefault ? 0 : plan.CgroupProcsFds.Length;
+        int cgroupFdsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
+        int stringsOffset = Align(cgroupFdsOffset + 4 * cgroupFdsCount);
 
         var strings = new StringTable(stringsOffset);
         var header = new PlanHeader
@@ -67,6 +71,7 @@ internal static class PlanWriter
             RlimitCount = (uint)plan.ResourceLimits.Length,
             CgroupProcs = (uint)cgroupsOffset,
             CgroupProcsCount = (uint)plan.CgroupProcsFiles.Length,
+            CgroupProcsFds = cgroupFdsCount > 0 ? (uint)cgroupFdsOffset : 0,
         };
 
         var argv = plan.Arguments.Select(a => strings.Add(a)).ToArray();
@@ -92,6 +97,8 @@ internal static class PlanWriter
         MemoryMarshal.AsBytes(mounts.AsSpan()).CopyTo(block.AsSpan(mountsOffset));
         MemoryMarshal.AsBytes(rlimits.AsSpan()).CopyTo(block.AsSpan(rlimitsOffset));
         MemoryMarshal.AsBytes(cgroups.AsSpan()).CopyTo(block.AsSpan(cgroupsOffset));
+        if (cgroupFdsCount > 0)
+            MemoryMarshal.AsBytes(plan.CgroupProcsFds.AsSpan()).CopyTo(block.AsSpan(cgroupFdsOffset));
         strings.CopyTo(block.AsSpan(stringsOffset));
         return block;
     }

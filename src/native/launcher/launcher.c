@@ -593,12 +593,13 @@ static int child_main(void *arg)
        Writing "0" moves the writer; its ids are not switched yet, so the kernel's permission check sees the
        host's own (cgroup v1: a root euid, or the owner of the delegated v2 subtree). */
     const uint32_t *procs = (const uint32_t *)(c.base + p->cgroup_procs);
+    const int32_t *opened = p->cgroup_procs_fds ? (const int32_t *)(c.base + p->cgroup_procs_fds) : 0;
     for (uint32_t i = 0; c.join_cgroup_procs && i < p->cgroup_procs_count; i++) {
         const char *file = c.base + procs[i];
-        long fd = RAW4(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CLOEXEC, 0);
+        long fd = opened && opened[i] >= 0 ? opened[i] : RAW4(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CLOEXEC, 0);
         if (fd < 0) child_fail(&c, SBX_STAGE_JOIN_CGROUP, fd, -1, file);
         r = RAW3(SYS_write, fd, "0", 1);
-        RAW1(SYS_close, fd);
+        if (!opened || opened[i] < 0) RAW1(SYS_close, fd); /* the host's fds close with the rest before the exec */
         if (r < 0) child_fail(&c, SBX_STAGE_JOIN_CGROUP, r, -1, file);
     }
 
@@ -682,6 +683,7 @@ static int plan_is_valid(const struct sbx_plan *p)
     /* Where clone3 cannot put the child into its cgroup, the host writes cgroup.procs: it must be named too. */
     if (p->cgroup_fd >= 0 && p->cgroup_procs_count == 0) return 0;
     if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
+    if (p->cgroup_procs_fds && (uint64_t)p->cgroup_procs_fds + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
     /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;

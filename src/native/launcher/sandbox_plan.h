@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 6u
+#define SBX_PLAN_VERSION 7u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -157,6 +157,10 @@ struct sbx_plan {
     int32_t cgroup_fd;          /* cgroup v2: the sandbox cgroup's directory, opened by the host; the child is */
                                 /* cloned into it (clone3 CLONE_INTO_CGROUP) and cgroup_procs is only the */
                                 /* fallback where clone3 or CLONE_INTO_CGROUP is missing; -1 = none */
+    uint32_t cgroup_procs_fds;  /* offset of cgroup_procs_count int32 fds, 0 = none: each cgroup.procs of */
+                                /* cgroup_procs opened for writing by the host ahead of the launch (-1: open */
+                                /* the path), so the child's join is one write per hierarchy */
+    uint32_t reserved;
 };
 
 struct sbx_mount_op {

@@ -235,6 +235,21 @@ internal sealed class FakeCgroupFileSystem : ICgroupFileSystem
             KeptOpen.AddRange(files);
     }
 
+    /// <summary>A stand-in handle (never a real fd) for an existing file; recorded in <see cref="Opened"/>.</summary>
+    public SafeFileHandle OpenForWriting(string path)
+    {
+        lock (_gate)
+        {
+            if (!_files.ContainsKey(path))
+            {
+                throw new CgroupIOException("open for writing", path, _directories.Contains(path) ? CgroupIOException.EISDIR : CgroupIOException.ENOENT);
+            }
+            var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+            Opened.Add((path, handle));
+            return handle;
+        }
+    }
+
     public SafeFileHandle OpenDirectory(string path)
     {
         lock (_gate)

@@ -72,6 +72,8 @@ internal static class PlanGenerators
         from rlimits in Gen.ListOf(Rlimit, rlimitCount)
         from cgroupCount in Gen.Choose(0, PlanConstants.MaxCgroupFiles)
         from cgroupFiles in Gen.ListOf(Text, cgroupCount)
+        from cgroupFdsOpened in Gen.Elements(true, false)
+        from cgroupFds in Gen.ArrayOf(AnyInt32, cgroupCount)
         select new LaunchPlan
         {
             Flags = (PlanFlags)flags,
@@ -99,6 +101,7 @@ internal static class PlanGenerators
             Mounts = [.. mounts],
             ResourceLimits = [.. rlimits],
             CgroupProcsFiles = [.. cgroupFiles],
+            CgroupProcsFds = cgroupFdsOpened && cgroupCount > 0 ? [.. cgroupFds] : [],
         };
 
     private const MountFlags MountFlagsAll = MountFlags.ReadOnly | MountFlags.Recursive | MountFlags.NoSuid

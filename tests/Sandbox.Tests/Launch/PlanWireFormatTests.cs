@@ -325,6 +325,20 @@ public sealed class PlanWireFormatTests
     }
 
     [Fact]
+    public void The_writer_takes_one_cgroup_procs_fd_per_file_or_none()
+    {
+        string[] files = ["/sys/fs/cgroup/memory/x/cgroup.procs", "/sys/fs/cgroup/pids/x/cgroup.procs"];
+
+        var opened = PlanReader.Read(PlanWriter.Write(Minimal with { CgroupProcsFiles = [.. files], CgroupProcsFds = [7, -1] }));
+        var none = PlanReader.Read(PlanWriter.Write(Minimal with { CgroupProcsFiles = [.. files] }));
+        var thrown = Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { CgroupProcsFiles = [.. files], CgroupProcsFds = [7] }));
+
+        Assert.Equal([7, -1], opened.CgroupProcsFds.ToArray());
+        Assert.Empty(none.CgroupProcsFds);
+        Assert.Contains("1 cgroup.procs fds for 2 files", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_writer_rejects_a_plan_without_a_program()
     {
         Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { Arguments = [] }));

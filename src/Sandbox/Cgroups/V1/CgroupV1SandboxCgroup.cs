@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 
 namespace Sandbox.Cgroups.V1;
 
@@ -9,6 +10,7 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
     private readonly IProcessKiller _killer;
     private readonly CgroupOptions _options;
     private readonly TimeProvider _time;
+    private SafeFileHandle[] _joinFiles = [];
 
     public CgroupV1SandboxCgroup(
         ICgroupFileSystem fileSystem, string name, IReadOnlyList<CgroupV1Placement> placements, IReadOnlyList<CgroupEnforcedLimit> enforced,
@@ -76,6 +78,31 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
         if (DirectoryOf(PidsController.Name) is { } pids)
             files.AddRange(PidsController.UsageFiles.Select(f => pids + "/" + f));
         _fileSystem.KeepOpen(files);
+    }
+
+    public void OpenJoinFiles()
+    {
+        var opened = new List<SafeFileHandle>();
+        try
+        {
+            foreach (string procs in ProcsFiles)
+                opened.Add(_fileSystem.OpenForWriting(procs));
+        }
+        catch (CgroupIOException e)
+        {
+            foreach (var handle in opened) handle.Dispose();
+            throw new CgroupException("open cgroup.procs for the sandbox's join", e.Path, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+        }
+        CloseJoinFiles();
+        _joinFiles = [.. opened];
+    }
+
+    public IReadOnlyList<SafeFileHandle> JoinFiles => _joinFiles;
+
+    private void CloseJoinFiles()
+    {
+        foreach (var handle in Interlocked.Exchange(ref _joinFiles, []))
+            handle.Dispose();
     }
 
     public CgroupUsage ReadUsage()
@@ -149,6 +176,7 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public async Task DestroyAsync(CancellationToken cancellationToken = default)
     {
+        CloseJoinFiles();
         if (CgroupTree.TryRemoveEmpty(_fileSystem, Placements.Select(p => p.Directory)))
         {
             return;
@@ -159,6 +187,7 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public async Task RemoveAsync(CancellationToken cancellationToken = default)
     {
+        CloseJoinFiles();
         foreach (CgroupV1Placement placement in Placements)
         {
             await CgroupTree.RemoveAsync(_fileSystem, placement.Directory, _options, _time, cancellationToken).ConfigureAwait(false);
