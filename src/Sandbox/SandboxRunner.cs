@@ -125,7 +125,8 @@ public sealed class SandboxRunner
             ResourceLimits = plan.ResourceLimits.AddRange(limits.ResourceLimits),
             CgroupProcsFiles = limits.Cgroup is { } cgroup ? [.. cgroup.ProcsFiles] : [],
             // A cgroup made ahead of time has its cgroup.procs open already: the child's join is a write per hierarchy.
-            CgroupProcsFds = limits.Cgroup is { JoinFiles: { Count: > 0 } joinFiles } ? [.. joinFiles.Select(f => (int)f.DangerousGetHandle())] : [],
+            CgroupProcsFds = limits.Cgroup is { JoinFiles: { Count: > 0 } joinFiles } joined && joinFiles.Count == joined.ProcsFiles.Count
+                ? [.. joinFiles.Select(f => (int)f.DangerousGetHandle())] : [],
         };
 
         // The seccomp program, compiled once per policy and kept in one sealed memfd per policy that every

@@ -175,12 +175,9 @@ public sealed class CgroupLeakTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// This process's open fds and what each is (readlink of /proc/self/fd/N), after the handles only a finalizer would
-    /// close are closed, less the fd of the listing itself.
-    /// </summary>
-    /// <summary>
     /// Less the files the runner keeps open in the cgroups it made ahead of time for the next sandboxes (their accounting
-    /// files): which cgroups are ready differs between two counts by design. (OpenFds has waited for the pool to be full.)
+    /// files, and the cgroup.procs their sandboxes' children write themselves into): which cgroups are ready differs
+    /// between two counts by design. (OpenFds has waited for the pool to be full.)
     /// </summary>
     private static Dictionary<int, string> WithoutPreparedCgroupFiles(Dictionary<int, string> fds)
     {
@@ -191,6 +188,10 @@ public sealed class CgroupLeakTests(ITestOutputHelper output)
 
     private static bool IsNetworkNamespace(string target) => target.StartsWith("net:[", StringComparison.Ordinal);
 
+    /// <summary>
+    /// This process's open fds and what each is (readlink of /proc/self/fd/N), after the handles only a finalizer would
+    /// close are closed, less the fd of the listing itself.
+    /// </summary>
     private static Dictionary<int, string> OpenFds()
     {
         // A full pool of prepared network namespaces, so that both counts see the same number of them.

@@ -196,6 +196,48 @@ public sealed class PreparedCgroupsTests
     }
 
     [Fact]
+    public void A_prepared_cgroup_has_its_cgroup_procs_open_for_the_childs_join_one_per_hierarchy_in_order()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+
+        var cgroup = cgroups.Assign(Program).Cgroup!;
+
+        Assert.Equal(cgroup.ProcsFiles.Count, cgroup.JoinFiles.Count);
+        var opened = host.FileSystem.Opened.Where(o => o.Path.Contains(cgroup.Name, StringComparison.Ordinal)).ToList();
+        Assert.Equal(cgroup.ProcsFiles, opened.Select(o => o.Path));
+        Assert.Equal(opened.Select(o => o.Handle.DangerousGetHandle()), cgroup.JoinFiles.Select(f => f.DangerousGetHandle()));
+    }
+
+    [Fact]
+    public void A_ready_cgroup_given_other_limits_drops_its_open_cgroup_procs_as_the_limits_may_add_a_hierarchy()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+
+        var cgroup = cgroups.Assign(Program.WithCpuQuota(0.5)).Cgroup!;
+
+        Assert.Equal(4, cgroup.ProcsFiles.Count);
+        Assert.Empty(cgroup.JoinFiles);
+    }
+
+    [Fact]
+    public async Task A_cgroup_closes_its_open_cgroup_procs_when_it_is_removed()
+    {
+        var host = new FakeCgroupV1Host();
+        using var cgroups = WithPool(host);
+        Fill(cgroups);
+        var cgroup = cgroups.Assign(Program).Cgroup!;
+        Assert.NotEmpty(cgroup.JoinFiles);
+
+        await cgroup.DestroyAsync();
+
+        Assert.Empty(cgroup.JoinFiles);
+    }
+
+    [Fact]
     public void Without_the_runners_launch_activity_there_is_no_pool()
     {
         var host = new FakeCgroupV1Host();

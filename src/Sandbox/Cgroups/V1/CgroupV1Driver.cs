@@ -50,7 +50,9 @@ internal sealed class CgroupV1Driver : ICgroupDriver
     {
         if (cgroup is not CgroupV1SandboxCgroup made) return null;
         ThrowIfInvalid(limits);
-        return WithLimits(made.Name, made.Placements, limits);
+        var applied = WithLimits(made.Name, made.Placements, limits);
+        made.CloseJoinFiles(); // the new limits may add a hierarchy: the child joins by path
+        return applied;
     }
 
     private static void ThrowIfInvalid(CgroupLimits limits)

@@ -99,7 +99,8 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public IReadOnlyList<SafeFileHandle> JoinFiles => _joinFiles;
 
-    private void CloseJoinFiles()
+    /// <summary>Closes the files <see cref="OpenJoinFiles"/> opened (the child opens the paths then).</summary>
+    public void CloseJoinFiles()
     {
         foreach (var handle in Interlocked.Exchange(ref _joinFiles, []))
             handle.Dispose();
