@@ -61,6 +61,20 @@ public sealed class SandboxInitTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Init_holds_none_of_the_programs_standard_streams_so_its_output_ends_when_the_program_closes_it()
+    {
+        await using var running = await SandboxSpec.Command("/bin/sh", "-c", "echo before; exec >&- 2>&-; exec sleep 30").StartAsync();
+
+        // Both ends come from the program's closes, 30 s before its exit (were init holding them, from its exit).
+        var ends = TimeSpan.FromSeconds(15);
+        string output = await new StreamReader(running.StandardOutput).ReadToEndAsync().WaitAsync(ends);
+        await new StreamReader(running.StandardError).ReadToEndAsync().WaitAsync(ends);
+
+        Assert.Equal("before\n", output);
+        Assert.False(running.HasExited);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_program_starts_with_no_signal_blocked_ignored_or_caught()
     {
         var values = (await Probe.RunAsync("signals")).Values();

@@ -376,6 +376,9 @@ int freestanding_main(int argc, char **argv, char **envp)
     }
     /* Linux releases the fd even when close reports an error, so there is nothing to check. */
     (void)RAW1(SYS_close, SBX_INIT_ERROR_FD);
+    /* init needs no standard stream: holding the payload's would keep the host reading until init itself is gone
+       (its exit, the PID namespace's teardown); without them the host sees EOF once the payload's side is closed. */
+    for (int fd = 0; fd <= 2; fd++) (void)RAW1(SYS_close, fd);
     if (with_listener) send_listener(listener);
 
     int payload_status = supervise(payload);
