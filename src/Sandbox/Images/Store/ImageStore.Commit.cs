@@ -54,7 +54,7 @@ public sealed partial class ImageStore
     public Task<StoredImage> CommitAsync(ImageWritableLayer layer, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        return CommitAsync(layer.UpperDirectory, baseImage, newReference, options, cancellationToken);
+        return CommitCoreAsync(layer.UpperDirectory, layer.SetupDirectory, baseImage, newReference, options, cancellationToken);
     }
 
     /// <summary>
@@ -67,17 +67,20 @@ public sealed partial class ImageStore
     /// The name is written last: a commit that fails leaves no image, and its leftovers are temporary files or a layer
     /// no image uses, both removed by <see cref="CollectGarbage"/>. An empty upper directory gives an empty (but valid) layer.
     /// </summary>
-    public async Task<StoredImage> CommitAsync(string upperDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<StoredImage> CommitAsync(string upperDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default) =>
+        CommitCoreAsync(upperDirectory, null, baseImage, newReference, options, cancellationToken);
+
+    private async Task<StoredImage> CommitCoreAsync(string upperDirectory, string? setupDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upperDirectory);
         ArgumentNullException.ThrowIfNull(baseImage);
         ArgumentNullException.ThrowIfNull(newReference);
         options ??= new ImageCommitOptions();
         using var storeLock = await Task.Run(() => FileLock.Acquire(Path.Combine(Root, LockFile), exclusive: false, cancellationToken), cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => Commit(upperDirectory, baseImage, newReference, options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => Commit(upperDirectory, setupDirectory, baseImage, newReference, options, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private StoredImage Commit(string upperDirectory, ImageReference baseReference, ImageReference newReference, ImageCommitOptions options, CancellationToken cancellationToken)
+    private StoredImage Commit(string upperDirectory, string? setupDirectory, ImageReference baseReference, ImageReference newReference, ImageCommitOptions options, CancellationToken cancellationToken)
     {
         var baseImage = FindImage(baseReference) ?? throw new ImageException("the base image of the commit is not in the store.", baseReference.ToString(), null,
             "Commit onto the image the sandbox ran on, which must still be in the store (import or pull it again).");
@@ -87,6 +90,8 @@ public sealed partial class ImageStore
             baseLayers.Count == 0 ? Options.Layers.XattrNamespace
             : baseLayers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User) ? OverlayXattrNamespace.User : OverlayXattrNamespace.Trusted))
             .WithExcludedPaths(options.ExcludedPaths);
+        if (setupDirectory is not null)
+            layerOptions = WithRunRecord(layerOptions, setupDirectory);
 
         string temp = Path.Combine(TempDirectory, $"commit-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
         Directory.CreateDirectory(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -121,6 +126,27 @@ public sealed partial class ImageStore
         finally
         {
             RemoveTemporary(temp);
+        }
+    }
+
+    /// <summary>
+    /// What the last run on a writable layer recorded in its setup directory (<see cref="RootFs.ImageSetupDirectory"/>): the
+    /// runtime files its program changed are added to the layer, and the ids it ran as decide the owners where the store kept
+    /// none (unless the options name ids themselves). Nothing when no run prepared the directory.
+    /// </summary>
+    private static LayerCommitOptions WithRunRecord(LayerCommitOptions layerOptions, string setupDirectory)
+    {
+        try
+        {
+            if (RootFs.ImageSetupDirectory.TryReadRecord(setupDirectory) is not { } record) return layerOptions;
+            if (layerOptions.SandboxUser is null || layerOptions.SandboxHostUser is null)
+                layerOptions = layerOptions.WithSandboxIds(record.User, record.HostUser);
+            return layerOptions.WithAddedFiles(RootFs.ImageSetupDirectory.ChangedFiles(setupDirectory, record));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageException($"the writable layer's setup directory '{setupDirectory}' cannot be read: {e.Message}", null, null,
+                "Commit a writable layer that still exists (ImageStore.CreateWritableLayer), before disposing it, and leave its directories alone meanwhile.", e);
         }
     }
 
