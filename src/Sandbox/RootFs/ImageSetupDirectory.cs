@@ -64,9 +64,11 @@ internal static class ImageSetupDirectory
             }
             foreach (var (path, mode) in MountPointDirectories)
                 MakeDirectory(dir, MountPointsName + "/" + path, mode);
-            if (etc is { } image)
+            if (etc is var (image, recordedOwner))
             {
                 // overlayfs shows (and copies up) a merged directory's attributes from its top-most layer: this one.
+                if (recordedOwner is not null)
+                    dir.SetExtendedAttribute(MountPointsName + "/etc", Images.Layers.RecordedOwner.XattrName, recordedOwner);
                 if (FileSystemCalls.Geteuid() == 0) // rootless, the image's files and these are all the host user's
                     dir.SetOwner(MountPointsName + "/etc", image.Uid, image.Gid);
                 dir.SetMode(MountPointsName + "/etc", image.Permissions);
@@ -126,14 +128,19 @@ internal static class ImageSetupDirectory
             .Select(f => (f.Path, FileSource(setupDirectory, f.Path)))];
     }
 
-    /// <summary>The status of the image's directory <paramref name="relative"/> (one component) as the overlay shows it: from the top-most layer that has it; null if it is missing, whited out or not a directory.</summary>
-    private static FileNodeStatus? ImageDirectoryStatus(ImmutableArray<string> lowers, string relative)
+    /// <summary>
+    /// The status of the image's directory <paramref name="relative"/> (one component) as the overlay shows it, from the
+    /// top-most layer that has it, with the owner its layer recorded there if the unpacking could not give it
+    /// (<see cref="Images.Layers.RecordedOwner"/>); null if it is missing, whited out or not a directory.
+    /// </summary>
+    private static (FileNodeStatus Status, byte[]? RecordedOwner)? ImageDirectoryStatus(ImmutableArray<string> lowers, string relative)
     {
         foreach (var lower in lowers)
         {
             using var layer = ConfinedDirectory.Open(lower);
             if (layer.TryStatus(relative) is not { } status) continue;
-            return status.IsDirectory ? status : null;
+            if (!status.IsDirectory) return null;
+            return (status, layer.ReadExtendedAttributes(relative).FirstOrDefault(x => x.Name == Images.Layers.RecordedOwner.XattrName).Value);
         }
         return null;
     }

@@ -108,18 +108,19 @@ public sealed class ImageCommitRuntimeFilesTests
 
         // The image's user is 1000:1000; rootless, the host user (nobody) is mapped to it.
         var commit = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", rootlessStore, "--commit", "test/busybox:owned", "--",
-            "/bin/sh", "-c", "id -u && mkdir /made && echo x > /made/file && echo more >> /usr/share/data/new");
+            "/bin/sh", "-c", "id -u && mkdir /made && echo x > /made/file && echo more >> /usr/share/data/new && echo more >> /home/user/file");
         Assert.True(commit.ExitCode == 0, commit.ToString());
         Assert.Equal("1000\n", commit.StandardOutput);
 
         var store = ImageStore.Open(new ImageStoreOptions { Root = rootlessStore });
         var image = store.FindImage(ImageReference.Parse("test/busybox:owned"))!;
         var entries = LayerEntries(store, image);
-        Assert.Equal(["made/", "made/file", "usr/", "usr/share/", "usr/share/data/", "usr/share/data/new"], entries.Keys.Order(StringComparer.Ordinal).ToArray());
-        Assert.Equal((1000, 1000), (entries["made/"].Uid, entries["made/"].Gid));
-        Assert.Equal((1000, 1000), (entries["made/file"].Uid, entries["made/file"].Gid));
-        foreach (var copiedUp in new[] { "usr/", "usr/share/", "usr/share/data/", "usr/share/data/new" })
-            Assert.Equal((copiedUp, 0, 0), (copiedUp, entries[copiedUp].Uid, entries[copiedUp].Gid)); // the image's files: their owner was lost by the rootless unpacking
+        Assert.Equal(["home/", "home/user/", "home/user/file", "made/", "made/file", "usr/", "usr/share/", "usr/share/data/", "usr/share/data/new"],
+            entries.Keys.Order(StringComparer.Ordinal).ToArray());
+        // What the program made: the ids it ran as. The image's files it changed (copied up): the owners the image's layer gave them.
+        foreach (var (path, owner) in new[] { ("made/", 1000), ("made/file", 1000), ("home/", 0), ("home/user/", 1000), ("home/user/file", 1000), ("usr/", 0), ("usr/share/data/new", 0) })
+            Assert.Equal((path, owner, owner), (path, entries[path].Uid, entries[path].Gid));
+        Assert.All(entries.Values, e => Assert.DoesNotContain(e is PaxTarEntry pax ? pax.ExtendedAttributes.Keys : [], k => k.Contains("sandbox.owner", StringComparison.Ordinal)));
 
         // Into a clean root store, and run there: the ids the sandbox saw.
         string layout = ExportLayout(store, image, temp.Combine("layout"), "owned");
@@ -128,8 +129,13 @@ public sealed class ImageCommitRuntimeFilesTests
         using (var source = ImageSource.Open(layout))
             await rootStore.ImportAsync(source, ImageReference.Parse("test/busybox:owned"), "owned");
         using (var lease = rootStore.Lease(ImageReference.Parse("test/busybox:owned")))
-            Assert.Equal("1000:1000 1000:1000 0:0\n", (await AsRoot(lease, "echo $(stat -c %u:%g /made /made/file /usr/share/data/new)").RunAsync())
+        {
+            Assert.Equal("1000:1000 1000:1000 0:0 1000:1000\n", (await AsRoot(lease, "echo $(stat -c %u:%g /made /made/file /usr/share/data/new /home/user)").RunAsync())
                 .EnsureSuccess().StandardOutput.Text);
+            // Its home is its own again (0700): the image's user, not root without capabilities, reads it.
+            Assert.Equal("1000:1000 1000:1000\n", (await SandboxSpec.Command("/bin/sh", "-c", "echo $(id -u):$(id -g) $(stat -c %u:%g /home/user/file)")
+                .WithImage(lease).WithoutNamespaces(SandboxNamespaces.User).RunAsync()).EnsureSuccess().StandardOutput.Text);
+        }
 
         // And into a clean rootless store: the image's user sees its files as its own again.
         string cleanRootless = temp.Combine("clean-rootless-store");

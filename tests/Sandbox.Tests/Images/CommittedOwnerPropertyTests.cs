@@ -9,7 +9,8 @@ namespace Sandbox.Tests.Images;
 /// <summary>
 /// The owner a commit records for an upper-directory file (<see cref="UpperLayerWriter.TryCommittedOwner"/>): a store that
 /// kept the image's ids maps back through them whatever the run; a rootless store records what the program made with the ids
-/// it ran as, and copies-up of the image's files as 0:0; and the run's record of those ids survives its file.
+/// it ran as, and copies-up of the image's files with the owner their layer gave them (the unpacking's record) or 0:0; the
+/// run's record of those ids and the unpacking's record of an owner read back as written.
 /// </summary>
 public sealed class CommittedOwnerPropertyTests
 {
@@ -47,11 +48,11 @@ public sealed class CommittedOwnerPropertyTests
     }
 
     [Property(Arbitrary = [typeof(Arbitraries)])]
-    public void A_store_that_kept_the_image_s_ids_maps_back_through_them_whatever_the_run(IdMapping owners, Run run, uint hostUid, uint hostGid, bool copiedUp)
+    public void A_store_that_kept_the_image_s_ids_maps_back_through_them_whatever_the_run_and_any_record(IdMapping owners, Run run, uint hostUid, uint hostGid, bool copiedUp, NonNegativeInt recorded)
     {
         var options = new LayerCommitOptions().WithOwners(owners).WithSandboxIds(run.User, run.HostUser);
 
-        bool committed = UpperLayerWriter.TryCommittedOwner(options, hostUid, hostGid, copiedUp, out int uid, out int gid);
+        bool committed = UpperLayerWriter.TryCommittedOwner(options, hostUid, hostGid, copiedUp, (recorded.Get, recorded.Get), out int uid, out int gid);
 
         Assert.Equal(owners.TryMapBack(hostUid, hostGid, out int u, out int g), committed);
         Assert.Equal((u, g), (uid, gid));
@@ -64,30 +65,32 @@ public sealed class CommittedOwnerPropertyTests
         int uid = layerUid.Get % size.Get, gid = layerGid.Get % size.Get;
 
         Assert.True(shift.TryMap(uid, gid, out uint hostUid, out uint hostGid));
-        Assert.True(UpperLayerWriter.TryCommittedOwner(new LayerCommitOptions().WithOwners(shift), hostUid, hostGid, copiedUp: true, out int u, out int g));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(new LayerCommitOptions().WithOwners(shift), hostUid, hostGid, copiedUp: true, recorded: null, out int u, out int g));
         Assert.Equal((uid, gid), (u, g));
     }
 
     [Property(Arbitrary = [typeof(Arbitraries)])]
-    public void A_rootless_store_records_what_the_program_made_with_the_ids_it_ran_as(Run run)
+    public void A_rootless_store_records_what_the_program_made_with_the_ids_it_ran_as_whatever_xattr_it_set(Run run, NonNegativeInt recorded)
     {
         var options = new LayerCommitOptions().WithOwners(IdMapping.Unpacker).WithSandboxIds(run.User, run.HostUser);
 
-        Assert.True(UpperLayerWriter.TryCommittedOwner(options, run.HostUser.Uid, run.HostUser.Gid, copiedUp: false, out int uid, out int gid));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(options, run.HostUser.Uid, run.HostUser.Gid, copiedUp: false, (recorded.Get, recorded.Get), out int uid, out int gid));
         Assert.Equal(((long)Clamp(run.User.Uid), (long)Clamp(run.User.Gid)), ((long)uid, (long)gid));
     }
 
     [Property(Arbitrary = [typeof(Arbitraries)])]
-    public void A_rootless_store_records_copies_up_other_host_owners_and_unknown_runs_as_root(Run run, uint hostUid, uint hostGid)
+    public void A_rootless_store_records_copies_up_with_the_layer_s_owner_and_other_host_owners_and_unknown_runs_as_root(Run run, uint hostUid, uint hostGid, NonNegativeInt recordedUid, NonNegativeInt recordedGid)
     {
         var unpacker = new LayerCommitOptions().WithOwners(IdMapping.Unpacker);
         var withRun = unpacker.WithSandboxIds(run.User, run.HostUser);
 
-        Assert.True(UpperLayerWriter.TryCommittedOwner(withRun, run.HostUser.Uid, run.HostUser.Gid, copiedUp: true, out int uid, out int gid));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(withRun, run.HostUser.Uid, run.HostUser.Gid, copiedUp: true, recorded: null, out int uid, out int gid));
         Assert.Equal((0, 0), (uid, gid));
-        Assert.True(UpperLayerWriter.TryCommittedOwner(unpacker, hostUid, hostGid, copiedUp: false, out uid, out gid));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(unpacker, hostUid, hostGid, copiedUp: true, (recordedUid.Get, recordedGid.Get), out uid, out gid));
+        Assert.Equal((recordedUid.Get, recordedGid.Get), (uid, gid));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(unpacker, hostUid, hostGid, copiedUp: false, recorded: null, out uid, out gid));
         Assert.Equal((0, 0), (uid, gid));
-        Assert.True(UpperLayerWriter.TryCommittedOwner(withRun, hostUid, hostGid, copiedUp: false, out uid, out gid));
+        Assert.True(UpperLayerWriter.TryCommittedOwner(withRun, hostUid, hostGid, copiedUp: false, recorded: null, out uid, out gid));
         Assert.Equal(hostUid == run.HostUser.Uid ? Clamp(run.User.Uid) : 0, uid);
         Assert.Equal(hostGid == run.HostUser.Gid ? Clamp(run.User.Gid) : 0, gid);
     }
@@ -102,6 +105,33 @@ public sealed class CommittedOwnerPropertyTests
         Assert.NotNull(read);
         Assert.Equal(record.Files.ToArray(), read.Files.ToArray());
         Assert.Equal((record.User, record.HostUser), (read.User, read.HostUser));
+    }
+
+    [Property]
+    public void A_recorded_owner_reads_back_as_written_and_root_needs_no_record(NonNegativeInt uid, NonNegativeInt gid)
+    {
+        byte[]? value = RecordedOwner.ValueFor(uid.Get, gid.Get);
+
+        if (uid.Get == 0 && gid.Get == 0)
+        {
+            Assert.Null(value);
+            return;
+        }
+        Assert.True(RecordedOwner.TryParse(value, out int u, out int g));
+        Assert.Equal((uid.Get, gid.Get), (u, g));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(":")]
+    [InlineData("1000")]
+    [InlineData("-1:0")]
+    [InlineData("1:2:3")]
+    [InlineData("99999999999:0")]
+    [InlineData(" 1:2")]
+    public void A_recorded_owner_that_is_not_one_is_refused(string text)
+    {
+        Assert.False(RecordedOwner.TryParse(System.Text.Encoding.ASCII.GetBytes(text), out _, out _));
     }
 
     [Theory]
