@@ -20,8 +20,11 @@ public sealed record ImageCommitOptions
 
     /// <summary>
     /// What every sandbox's setup puts over an image root, whatever its program does: /etc/hosts and /etc/resolv.conf
-    /// (written by the setup) and the mount points /proc, /dev and /tmp (whose contents are other file systems). Left out of
-    /// commits, as container engines leave them out.
+    /// and the mount points /proc, /dev and /tmp (whose contents are other file systems). A run on an
+    /// <see cref="ImageWritableLayer"/> never puts them in the upper directory (its setup directory holds them, and a
+    /// commit adds /etc/hosts or /etc/resolv.conf only if the program changed them: see
+    /// <see cref="SandboxSpec.ImageSetupDirectory"/>); for an upper directory written without one (a run given only
+    /// upper and work directories) they are left out of commits by these paths, as container engines leave them out.
     /// </summary>
     public static ImmutableArray<string> SandboxSetupPaths { get; } = ["etc/hosts", "etc/resolv.conf", "proc", "dev", "tmp"];
 

@@ -50,6 +50,14 @@ public sealed partial class ImageStore
     /// <summary>
     /// Commits <paramref name="layer"/>'s upper directory onto <paramref name="baseImage"/> as the new image
     /// <paramref name="newReference"/>: see <see cref="CommitAsync(string, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>.
+    /// With what the last run on the layer recorded in its <see cref="ImageWritableLayer.SetupDirectory"/>: /etc/hosts and
+    /// /etc/resolv.conf are added if its program changed them (they live outside the upper directory), and in a store that
+    /// kept no owners (rootless: <see cref="IdMapping.Unpacker"/>) what the program made is recorded with the ids it ran as,
+    /// which are the ids the sandbox saw (<see cref="LayerCommitOptions.SandboxUser"/>; ids set in the options win), a changed
+    /// file of the image with the owner its layer gave it. On such a store a run maps one id only, the host user to the
+    /// sandbox user, so the owner on disk alone cannot tell the image's files from the program's: overlayfs' copy-up mark
+    /// (the <c>overlay.origin</c> xattr) does, and a file of the image the program removed and made again counts as its own.
+    /// After several runs on one layer, the last run's ids are the ones recorded.
     /// </summary>
     public Task<StoredImage> CommitAsync(ImageWritableLayer layer, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -61,7 +69,7 @@ public sealed partial class ImageStore
     /// Makes the overlay upper directory <paramref name="upperDirectory"/> (what a sandbox on <paramref name="baseImage"/>
     /// wrote) a new layer, and stores <paramref name="baseImage"/> plus that layer as <paramref name="newReference"/>: the
     /// layer's tar and gzip blob (whiteouts and opaque directories as the OCI spec writes them, owners mapped back into
-    /// the image's ids; see <see cref="UpperLayerWriter"/>), its blob kept at <c>blobs/sha256/HEX</c>, the layer unpacked
+    /// the image's ids; see <see cref="UpperLayerWriter"/>; without a run's record a rootless store's files are recorded as 0:0), its blob kept at <c>blobs/sha256/HEX</c>, the layer unpacked
     /// into the store as an import would, a config with the diff id and a history entry added, and a manifest naming both.
     /// What the sandbox's setup put there (<see cref="ImageCommitOptions.ExcludedPaths"/>) is left out.
     /// The name is written last: a commit that fails leaves no image, and its leftovers are temporary files or a layer
