@@ -81,7 +81,8 @@ public sealed partial record SandboxSpec
     /// <summary>
     /// Keeps what the sandbox writes over its image root in <paramref name="layer"/>'s upper directory on the host
     /// instead of a throw-away tmpfs, so that <see cref="ImageStore.CommitAsync(ImageWritableLayer, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>
-    /// can make a new image of it. Needs <see cref="WithImage(ImageLease)"/> and, for the program to write anything,
+    /// can make a new image of it; the runtime's own files go to the layer's <see cref="ImageWritableLayer.SetupDirectory"/>
+    /// (see <see cref="ImageSetupDirectory"/>), so the layer holds only what the program changed. Needs <see cref="WithImage(ImageLease)"/> and, for the program to write anything,
     /// <see cref="WithWritableRoot"/>. <see cref="ImageWriteSizeBytes"/> does not apply: the host file system's space does.
     /// </summary>
     /// <param name="layer">The directories, kept (not disposed) until the run has ended and the layer is committed or discarded.</param>

@@ -30,7 +30,8 @@ public sealed record ImageCommitOptions
 
     /// <summary>
     /// Paths of the upper directory left out of the layer, with what is beneath them. Default: <see cref="SandboxSetupPaths"/>;
-    /// add a spec's own mount targets with <see cref="WithExcludedMountTargets"/>.
+    /// add a spec's own mount targets with <see cref="WithExcludedMountTargets"/>. They apply to the upper directory only: a
+    /// runtime file the program changed, which a writable layer keeps outside it, is added all the same.
     /// </summary>
     public ImmutableArray<string> ExcludedPaths { get; init; } = SandboxSetupPaths;
 
