@@ -146,6 +146,44 @@ public sealed class ImageCommitRuntimeFilesTests
         Assert.Equal("1000:1000\n", look.StandardOutput);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_runtime_file_a_run_changed_stays_changed_through_later_runs_on_the_same_layer()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+        StoredImage committed;
+        string second;
+        using (var lease = store.Lease(Busybox))
+        using (var layer = store.CreateWritableLayer())
+        {
+            (await AsRoot(lease, "echo 10.0.0.2 cache >> /etc/hosts").WithWritableRoot().WithImageWritableLayer(layer).RunAsync()).EnsureSuccess();
+            second = (await AsRoot(lease, "tail -n 1 /etc/hosts").WithWritableRoot().WithImageWritableLayer(layer).WithHostname("other").RunAsync())
+                .EnsureSuccess().StandardOutput.Text;
+            committed = await store.CommitAsync(layer, Busybox, ImageReference.Parse("test/busybox:hosts"));
+        }
+
+        Assert.Equal("10.0.0.2 cache\n", second);
+        Assert.Equal(["etc/hosts"], LayerEntries(store, committed).Keys.ToArray());
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_rootless_run_as_root_inside_commits_what_it_made_as_root()
+    {
+        using var temp = TempDirectory.Create(TempDirectory.WritableByAll);
+        string rootlessStore = temp.Combine("rootless-store");
+        var import = await RootlessCli.RunAssemblyAsync(TestBinaries.ImageImporterAssemblyPath, rootlessStore, BusyboxLayout.Layout, Busybox.ToString(), BusyboxLayout.Tag);
+        Assert.True(import.ExitCode == 0, import.ToString());
+
+        var commit = await RootlessCli.RunAsync("run", "--image", Busybox.ToString(), "--store", rootlessStore, "--user", "0", "--commit", "test/busybox:root-made", "--",
+            "/bin/sh", "-c", "echo x > /root-made");
+
+        Assert.True(commit.ExitCode == 0, commit.ToString());
+        var store = ImageStore.Open(new ImageStoreOptions { Root = rootlessStore });
+        var entry = Assert.Single(LayerEntries(store, store.FindImage(ImageReference.Parse("test/busybox:root-made"))!)).Value;
+        Assert.Equal(("root-made", 0, 0), (entry.Name, entry.Uid, entry.Gid));
+    }
+
     /// <summary>The committed layer's tar entries by name, read from its blob.</summary>
     private static Dictionary<string, TarEntry> LayerEntries(ImageStore store, StoredImage image)
     {

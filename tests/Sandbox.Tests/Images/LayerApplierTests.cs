@@ -246,6 +246,22 @@ public sealed class LayerApplierTests
     }
 
     [Fact]
+    public void A_directory_removed_with_its_tree_can_be_made_again_and_filled()
+    {
+        using var scratch = new ScratchDirectory();
+        using var dir = ConfinedDirectory.Open(scratch.Path);
+        dir.TryCreateDirectory("d", 0x1ED);
+        dir.TryCreateDirectory("d/e", 0x1ED);
+        using (dir.CreateFile("d/e/f", 0x1A4)) { }
+
+        Assert.True(dir.Remove("d"));
+        Assert.True(dir.TryCreateDirectory("d", 0x1ED));
+        Assert.True(dir.TryCreateDirectory("d/e", 0x1ED)); // not in the removed directory a cached descriptor still names
+
+        Assert.True(Directory.Exists(scratch.Combine("d", "e")));
+    }
+
+    [Fact]
     public void Hard_links_across_more_directories_than_the_descriptor_cache_holds_are_made()
     {
         using var scratch = new ScratchDirectory();
