@@ -12,8 +12,10 @@ namespace Sandbox.RootFs;
 /// changed nothing is empty. Beside the writable layer, in <c>setup/</c>:
 /// <list type="bullet">
 /// <item><c>mountpoints/</c>: a lower layer laid over the image's (top-most), holding what the setup mounts on: empty
-/// <c>etc/hosts</c> and <c>etc/resolv.conf</c> (in an <c>etc/</c> with the image's mode, owner and time) and the
-/// directories <c>proc/</c>, <c>dev/</c>, <c>tmp/</c>. Mounting on them changes nothing in the upper directory, as writing
+/// <c>etc/hosts</c> and <c>etc/resolv.conf</c>, the directories <c>proc/</c>, <c>dev/</c>, <c>tmp/</c>, and the targets of
+/// the spec's own mounts that the image lacks (a directory, or an empty file for a bind of a file). A directory on the way
+/// that the image has (<c>etc/</c>) gets the image's mode, owner and time: overlayfs shows a merged directory's attributes,
+/// and copies them up, from its top-most layer. Mounting on them changes nothing in the upper directory, as writing
 /// through the overlay would (a copy-up of <c>etc/</c>), and an image that lacks them needs nothing made in it.</item>
 /// <item><c>files/etc/hosts</c>, <c>files/etc/resolv.conf</c>: what the sandbox sees there, bind-mounted onto those
 /// mount points; what the program writes to them stays there, and a commit adds a file the program changed.</item>
@@ -40,10 +42,11 @@ internal static class ImageSetupDirectory
     /// <summary>
     /// Writes the mount-point layer, the runtime files (<paramref name="files"/>: targets such as "/etc/hosts" and their
     /// contents) and the record, for a run as <paramref name="user"/> mapped to <paramref name="hostUser"/> on the image
-    /// whose layer directories (top first) are <paramref name="imageLowers"/>.
+    /// whose layer directories (top first) are <paramref name="imageLowers"/>, with the spec's own mounts on
+    /// <paramref name="mountTargets"/> (normalised targets, and whether each is a directory).
     /// </summary>
     public static void Prepare(string setupDirectory, IReadOnlyList<(string Target, string Contents)> files, ImmutableArray<string> imageLowers,
-        SandboxIdentity user, SandboxIdentity hostUser)
+        IReadOnlyList<(string Target, bool Directory)> mountTargets, SandboxIdentity user, SandboxIdentity hostUser)
     {
         string step = setupDirectory;
         try
@@ -53,26 +56,43 @@ internal static class ImageSetupDirectory
             var previous = ReadRecord(dir);
 
             step = MountPointsDirectory(setupDirectory);
-            var etc = ImageDirectoryStatus(imageLowers, "etc");
             dir.Remove(MountPointsName);
             MakeDirectory(dir, MountPointsName, FileModes.Mode0755);
-            MakeDirectory(dir, MountPointsName + "/etc", FileModes.Mode0755);
-            foreach (var (target, _) in files)
+            var mirrored = new List<(string Path, FileNodeStatus Image, byte[]? RecordedOwner)>();
+            // The runtime's own mount points always (the image's /etc/hosts may be a symlink; /proc, /dev, /tmp are covered anyway);
+            // the spec's only where the image lacks them (mounting on what the image has changes nothing).
+            var placeholders = files.Select(f => (Relative: f.Target.TrimStart('/'), Directory: false, Always: true))
+                .Concat(MountPointDirectories.Select(d => (Relative: d.Path, Directory: true, Always: true)))
+                .Concat(mountTargets.Select(m => (Relative: m.Target.TrimStart('/'), m.Directory, Always: false)));
+            foreach (var (relative, isDirectory, always) in placeholders)
             {
-                MakeParents(dir, MountPointsName, target.TrimStart('/'));
-                using (dir.CreateFile(MountPointsName + "/" + target.TrimStart('/'), FileModes.Mode0644)) { }
+                if (relative.Length == 0 || (!always && ImageStatus(imageLowers, relative) is not null)) continue;
+                var ancestors = relative.Split('/')[..^1].Select((_, i) => string.Join('/', relative.Split('/')[..(i + 1)])).ToList();
+                var images = ancestors.Select(a => ImageStatus(imageLowers, a)).ToList();
+                if (!always && images.Any(i => i is { Status.IsDirectory: false })) continue; // beneath a file or symlink of the image: the mount fails as it would
+                for (int i = 0; i < ancestors.Count; i++)
+                {
+                    string path = MountPointsName + "/" + ancestors[i];
+                    if (dir.TryStatus(path) is not null) continue;
+                    MakeDirectory(dir, path, FileModes.Mode0755);
+                    if (images[i] is { Status.IsDirectory: true } image) mirrored.Add((path, image.Status, image.RecordedOwner));
+                }
+                string leaf = MountPointsName + "/" + relative;
+                if (dir.TryStatus(leaf) is not null) continue;
+                if (isDirectory)
+                    MakeDirectory(dir, leaf, MountPointDirectories.FirstOrDefault(d => d.Path == relative) is { Path: not null } known ? known.Mode : FileModes.Mode0755);
+                else
+                    using (dir.CreateFile(leaf, FileModes.Mode0644)) { }
             }
-            foreach (var (path, mode) in MountPointDirectories)
-                MakeDirectory(dir, MountPointsName + "/" + path, mode);
-            if (etc is var (image, recordedOwner))
+            // Deepest first, so making a directory's children does not change its time afterwards.
+            foreach (var (path, image, recordedOwner) in mirrored.OrderByDescending(m => m.Path.Count(c => c == '/')))
             {
-                // overlayfs shows (and copies up) a merged directory's attributes from its top-most layer: this one.
                 if (recordedOwner is not null)
-                    dir.SetExtendedAttribute(MountPointsName + "/etc", Images.Layers.RecordedOwner.XattrName, recordedOwner);
+                    dir.SetExtendedAttribute(path, Images.Layers.RecordedOwner.XattrName, recordedOwner);
                 if (FileSystemCalls.Geteuid() == 0) // rootless, the image's files and these are all the host user's
-                    dir.SetOwner(MountPointsName + "/etc", image.Uid, image.Gid);
-                dir.SetMode(MountPointsName + "/etc", image.Permissions);
-                dir.SetTimes(MountPointsName + "/etc", image.ModificationTime, image.ModificationTime);
+                    dir.SetOwner(path, image.Uid, image.Gid);
+                dir.SetMode(path, image.Permissions);
+                dir.SetTimes(path, image.ModificationTime, image.ModificationTime);
             }
 
             var written = new List<ImageSetupRecord.WrittenFile>();
@@ -129,20 +149,39 @@ internal static class ImageSetupDirectory
     }
 
     /// <summary>
-    /// The status of the image's directory <paramref name="relative"/> (one component) as the overlay shows it, from the
-    /// top-most layer that has it, with the owner its layer recorded there if the unpacking could not give it
-    /// (<see cref="Images.Layers.RecordedOwner"/>); null if it is missing, whited out or not a directory.
+    /// What the image's merged tree has at <paramref name="relative"/> ("a/b"), as overlayfs would show it: the status from
+    /// the top-most layer that has it, and the owner its layer recorded there if the unpacking could not give it
+    /// (<see cref="Images.Layers.RecordedOwner"/>); null if it is missing, whited out, or beneath a non-directory. A
+    /// directory merges with the same directory of the layers below until one is opaque.
     /// </summary>
-    private static (FileNodeStatus Status, byte[]? RecordedOwner)? ImageDirectoryStatus(ImmutableArray<string> lowers, string relative)
+    private static (FileNodeStatus Status, byte[]? RecordedOwner)? ImageStatus(ImmutableArray<string> lowers, string relative)
     {
-        foreach (var lower in lowers)
+        IReadOnlyList<string> merging = lowers;
+        (FileNodeStatus Status, byte[]? RecordedOwner)? found = null;
+        string path = "";
+        foreach (var component in relative.Split('/'))
         {
-            using var layer = ConfinedDirectory.Open(lower);
-            if (layer.TryStatus(relative) is not { } status) continue;
-            if (!status.IsDirectory) return null;
-            return (status, layer.ReadExtendedAttributes(relative).FirstOrDefault(x => x.Name == Images.Layers.RecordedOwner.XattrName).Value);
+            if (found is { Status.IsDirectory: false }) return null; // beneath a file or symlink
+            path = path.Length == 0 ? component : path + "/" + component;
+            found = null;
+            var below = new List<string>();
+            foreach (var lower in merging)
+            {
+                using var layer = ConfinedDirectory.Open(lower);
+                if (layer.TryStatus(path) is not { } status) continue;
+                var xattrs = status.IsRegularFile || status.IsDirectory ? layer.ReadExtendedAttributes(path) : [];
+                if (status.IsOverlayWhiteout || (status.IsRegularFile && status.Size == 0 && xattrs.Any(x => x.Name is "user.overlay.whiteout" or "trusted.overlay.whiteout")))
+                    break; // hides it in the layers below
+                found ??= (status, xattrs.FirstOrDefault(x => x.Name == Images.Layers.RecordedOwner.XattrName).Value);
+                if (!status.IsDirectory || !found.Value.Status.IsDirectory) break;
+                below.Add(lower);
+                if (xattrs.Any(x => x.Name is "user.overlay.opaque" or "trusted.overlay.opaque" && x.Value.AsSpan().SequenceEqual("y"u8)))
+                    break;
+            }
+            if (found is null) return null;
+            merging = below;
         }
-        return null;
+        return found;
     }
 
     private static bool IsChanged(ConfinedDirectory dir, string path, ImageSetupRecord.WrittenFile written)

@@ -22,6 +22,7 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
     private const MountFlags ReadOnlyBind = MountFlags.ReadOnly | MountFlags.Recursive | MountFlags.NoSuid | MountFlags.NoDev;
 
     private readonly List<MountOp> _ops = [];
+    private bool _mountPointLayer;
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal) { "/" };
 
     /// <summary>The mount plan for <paramref name="spec"/>, whose payload runs as <paramref name="identity"/>.</summary>
@@ -30,6 +31,7 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         _ops.Clear();
         _directories.Clear();
         _directories.Add("/");
+        _mountPointLayer = spec.Image is not null && spec.ImageSetupDirectory is not null;
 
         if (spec.Image is { } image)
         {
@@ -112,6 +114,13 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
             WriteFile(target, contents);
     }
 
+    /// <summary>The targets of the spec's own mounts (normalised) and whether each is a directory (a tmpfs, or a bind of a host directory) or a file.</summary>
+    public static ImmutableArray<(string Target, bool Directory)> MountTargets(SandboxSpec spec, IHostFileSystem fs) =>
+    [
+        .. spec.Mounts.Select(m => (SandboxPath.Normalize(m.Target),
+            m is not BindMount bind || fs.GetKind(SandboxPath.Normalize(bind.Source)) == HostFileKind.Directory)),
+    ];
+
     /// <summary>The files the sandbox's setup puts over an image root, whatever the image holds there: /etc/hosts (naming the hostname) and /etc/resolv.conf.</summary>
     public static ImmutableArray<(string Target, string Contents)> ImageRuntimeFiles(SandboxSpec spec, IHostFileSystem fs)
     {
@@ -158,7 +167,7 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
                 var kind = fs.GetKind(source);
                 if (kind == HostFileKind.Directory)
                     MakeDirectory(target, FileModes.Mode0755);
-                else
+                else if (!_mountPointLayer) // there the target is the image's file or a placeholder: opening it to write would copy it up
                     _ops.Add(new MountOp(MountOpKind.MakeFile, target, Mode: FileModes.Mode0644));
                 var flags = MountFlags.Recursive | MountFlags.NoSuid | MountFlags.NoDev | (bind.Writable ? 0 : MountFlags.ReadOnly);
                 _ops.Add(new MountOp(MountOpKind.Bind, target, Source: source, Flags: flags));

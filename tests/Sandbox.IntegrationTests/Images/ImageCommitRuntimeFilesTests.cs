@@ -64,6 +64,31 @@ public sealed class ImageCommitRuntimeFilesTests
     }
 
     [Fact(Timeout = 240_000)]
+    public async Task The_spec_s_own_mount_targets_the_image_lacks_never_reach_the_upper_directory_and_the_image_s_directories_keep_their_attributes()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        var baseImage = await ImportBusyboxAsync(store);
+        var imageHome = Status(Path.Combine(store.LayerDirectory(baseImage.Layers[0]), "home", "user"))!.Value;
+        string config = temp.Combine("app.conf");
+        File.WriteAllText(config, "setting=1\n");
+        StoredImage committed;
+        string seen;
+        using (var lease = store.Lease(Busybox))
+        using (var layer = store.CreateWritableLayer())
+        {
+            seen = (await AsRoot(lease, "stat -c '%a %u:%g %Y' /home/user && cat /etc/app.conf && echo x > /scratch/deep/file && ls /scratch/deep")
+                .AddTmpfs("/scratch/deep", 1 << 20).AddTmpfs("/home/user/cache", 1 << 20).AddReadOnlyBind(config, "/etc/app.conf")
+                .WithWritableRoot().WithImageWritableLayer(layer).RunAsync()).EnsureSuccess().StandardOutput.Text;
+            Assert.Empty(Directory.EnumerateFileSystemEntries(layer.UpperDirectory));
+            committed = await store.CommitAsync(layer, Busybox, ImageReference.Parse("test/busybox:mounts"), new ImageCommitOptions().WithExcludedPaths([]));
+        }
+
+        Assert.Equal($"{Convert.ToString(imageHome.Permissions, 8)} {imageHome.Uid}:{imageHome.Gid} {imageHome.ModificationSeconds}\nsetting=1\nfile\n", seen);
+        Assert.Empty(LayerEntries(store, committed));
+    }
+
+    [Fact(Timeout = 240_000)]
     public async Task What_the_program_changes_in_etc_is_committed_and_the_sandbox_sees_the_image_s_etc()
     {
         using var temp = TempDirectory.Create();

@@ -25,17 +25,20 @@ public sealed class ImageWritableLayerSpecTests
     [Fact]
     public void With_a_setup_directory_its_mount_points_are_the_top_lower_layer_and_etc_files_are_bound_from_it_not_written()
     {
-        var spec = SandboxSpec.Command("/bin/true").WithImage(Image).WithImageWritableLayer("/store/containers/1/upper", "/store/containers/1/work", "/store/containers/1/setup");
+        var spec = SandboxSpec.Command("/bin/true").WithImage(Image).WithImageWritableLayer("/store/containers/1/upper", "/store/containers/1/work", "/store/containers/1/setup")
+            .AddReadOnlyBind("/host/app.conf", "/etc/app.conf").AddReadOnlyBind("/host/dir", "/srv/data/").AddTmpfs("/scratch", 1 << 20);
+        var host = FakeHostFileSystem.SplitUsr().File("/host/app.conf").Directory("/host/dir");
 
-        var ops = new RootFsPlanner(FakeHostFileSystem.SplitUsr()).Plan(spec, new IdentityView(1000, 1000));
+        var ops = new RootFsPlanner(host).Plan(spec, new IdentityView(1000, 1000));
 
         Assert.Empty(spec.Validate(hostIsRoot: false));
         Assert.Equal("/store/containers/1/setup/mountpoints:/store/layers/top/diff:/store/layers/base/diff", ops[0].Source);
-        Assert.DoesNotContain(ops, o => o.Kind is MountOpKind.WriteFile or MountOpKind.MakeFile);
-        Assert.DoesNotContain(ops, o => o.Kind == MountOpKind.MakeDirectory && o.Target == "/etc");
+        Assert.DoesNotContain(ops, o => o.Kind is MountOpKind.WriteFile or MountOpKind.MakeFile); // opening a file of the image to write copies it up
+        Assert.Contains(ops, o => o.Kind == MountOpKind.Bind && o.Target == "/etc/app.conf");
+        Assert.Equal([("/etc/app.conf", false), ("/srv/data", true), ("/scratch", true)], RootFsPlanner.MountTargets(spec, host).ToArray());
         Assert.Contains(new MountOp(MountOpKind.Bind, "/etc/hosts", Source: "/store/containers/1/setup/files/etc/hosts", Flags: MountFlags.NoSuid | MountFlags.NoDev | MountFlags.ReadOnly), ops);
         Assert.Contains(new MountOp(MountOpKind.Bind, "/etc/resolv.conf", Source: "/store/containers/1/setup/files/etc/resolv.conf", Flags: MountFlags.NoSuid | MountFlags.NoDev | MountFlags.ReadOnly), ops);
-        var writable = new RootFsPlanner(FakeHostFileSystem.SplitUsr()).Plan(spec.WithWritableRoot(), new IdentityView(1000, 1000));
+        var writable = new RootFsPlanner(host).Plan(spec.WithWritableRoot(), new IdentityView(1000, 1000));
         Assert.Contains(new MountOp(MountOpKind.Bind, "/etc/hosts", Source: "/store/containers/1/setup/files/etc/hosts", Flags: MountFlags.NoSuid | MountFlags.NoDev), writable);
     }
 
