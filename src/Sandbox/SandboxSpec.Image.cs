@@ -25,7 +25,8 @@ public sealed partial record SandboxSpec
     /// <summary>
     /// A host directory beside <see cref="ImageUpperDirectory"/> for the runtime's own files, or null. With one, the setup
     /// writes nothing through the overlay: /etc/hosts and /etc/resolv.conf are host files in it bind-mounted onto empty
-    /// mount points, which (with /proc, /dev and /tmp) come from a lower layer of its own over the image's, so the upper
+    /// mount points, which (with /proc, /dev, /tmp and the targets of the spec's mounts that the image lacks) come from a
+    /// lower layer of its own over the image's, so the upper
     /// directory holds only what the program wrote, and a commit adds /etc/hosts or /etc/resolv.conf only if the program
     /// changed them. Without one they are written through the overlay (an upper <c>etc/</c> copied up for them) and a commit
     /// leaves them out by path (<see cref="ImageCommitOptions.ExcludedPaths"/>). Set by <see cref="WithImageWritableLayer(ImageWritableLayer)"/>.

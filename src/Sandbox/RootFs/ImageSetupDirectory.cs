@@ -154,7 +154,7 @@ internal static class ImageSetupDirectory
     /// (<see cref="Images.Layers.RecordedOwner"/>); null if it is missing, whited out, or beneath a non-directory. A
     /// directory merges with the same directory of the layers below until one is opaque.
     /// </summary>
-    private static (FileNodeStatus Status, byte[]? RecordedOwner)? ImageStatus(ImmutableArray<string> lowers, string relative)
+    internal static (FileNodeStatus Status, byte[]? RecordedOwner)? ImageStatus(ImmutableArray<string> lowers, string relative)
     {
         IReadOnlyList<string> merging = lowers;
         (FileNodeStatus Status, byte[]? RecordedOwner)? found = null;

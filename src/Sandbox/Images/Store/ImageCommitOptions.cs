@@ -35,7 +35,11 @@ public sealed record ImageCommitOptions
     /// </summary>
     public ImmutableArray<string> ExcludedPaths { get; init; } = SandboxSetupPaths;
 
-    /// <summary>A copy also leaving out the targets of <paramref name="spec"/>'s binds and tmpfs mounts (the setup makes them in the upper directory when the image lacks them).</summary>
+    /// <summary>
+    /// A copy also leaving out the targets of <paramref name="spec"/>'s binds and tmpfs mounts: the setup makes them in the upper
+    /// directory when the image lacks them, unless the run had a setup directory (<see cref="SandboxSpec.ImageSetupDirectory"/>,
+    /// every <see cref="ImageWritableLayer"/>), whose mount-point layer holds them instead.
+    /// </summary>
     public ImageCommitOptions WithExcludedMountTargets(SandboxSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
