@@ -119,6 +119,9 @@ public sealed class SandboxRunner
         if (problems.Count > 0)
             throw new SandboxValidationException(problems);
         var (plan, isolation) = new LaunchPlanner(_fileSystem).Plan(spec, euid, _syscalls.EffectiveGroupId);
+        if (spec.ImageSetupDirectory is { } setup && spec.Image is { } image)
+            RootFs.ImageSetupDirectory.Prepare(setup, RootFs.RootFsPlanner.ImageRuntimeFiles(spec, _fileSystem), image.LowerDirectories,
+                RootFs.RootFsPlanner.MountTargets(spec, _fileSystem), isolation.User, isolation.HostUser);
         var limits = _cgroups.Assign(spec);
         plan = plan with
         {

@@ -23,6 +23,17 @@ public sealed partial record SandboxSpec
     public string? ImageWorkDirectory { get; init; }
 
     /// <summary>
+    /// A host directory beside <see cref="ImageUpperDirectory"/> for the runtime's own files, or null. With one, the setup
+    /// writes nothing through the overlay: /etc/hosts and /etc/resolv.conf are host files in it bind-mounted onto empty
+    /// mount points, which (with /proc, /dev, /tmp and the targets of the spec's mounts that the image lacks) come from a
+    /// lower layer of its own over the image's, so the upper
+    /// directory holds only what the program wrote, and a commit adds /etc/hosts or /etc/resolv.conf only if the program
+    /// changed them. Without one they are written through the overlay (an upper <c>etc/</c> copied up for them) and a commit
+    /// leaves them out by path (<see cref="ImageCommitOptions.ExcludedPaths"/>). Set by <see cref="WithImageWritableLayer(ImageWritableLayer)"/>.
+    /// </summary>
+    public string? ImageSetupDirectory { get; init; }
+
+    /// <summary>
     /// A sandbox that runs the image's own command (Entrypoint then Cmd) on its root: see <see cref="WithImage(ImageLease)"/>.
     /// </summary>
     /// <param name="lease">The image, held until the run has ended: dispose the lease after the sandbox.</param>
@@ -71,7 +82,8 @@ public sealed partial record SandboxSpec
     /// <summary>
     /// Keeps what the sandbox writes over its image root in <paramref name="layer"/>'s upper directory on the host
     /// instead of a throw-away tmpfs, so that <see cref="ImageStore.CommitAsync(ImageWritableLayer, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>
-    /// can make a new image of it. Needs <see cref="WithImage(ImageLease)"/> and, for the program to write anything,
+    /// can make a new image of it; the runtime's own files go to the layer's <see cref="ImageWritableLayer.SetupDirectory"/>
+    /// (see <see cref="ImageSetupDirectory"/>), so the layer holds only what the program changed. Needs <see cref="WithImage(ImageLease)"/> and, for the program to write anything,
     /// <see cref="WithWritableRoot"/>. <see cref="ImageWriteSizeBytes"/> does not apply: the host file system's space does.
     /// </summary>
     /// <param name="layer">The directories, kept (not disposed) until the run has ended and the layer is committed or discarded.</param>
@@ -79,13 +91,17 @@ public sealed partial record SandboxSpec
     public SandboxSpec WithImageWritableLayer(ImageWritableLayer layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        return WithImageWritableLayer(layer.UpperDirectory, layer.WorkDirectory);
+        return WithImageWritableLayer(layer.UpperDirectory, layer.WorkDirectory, layer.SetupDirectory);
     }
 
-    /// <summary>Keeps the image root's writes in <paramref name="upperDirectory"/> (overlayfs' upperdir; <paramref name="workDirectory"/> its workdir, empty, on the same file system).</summary>
+    /// <summary>
+    /// Keeps the image root's writes in <paramref name="upperDirectory"/> (overlayfs' upperdir; <paramref name="workDirectory"/> its
+    /// workdir, empty, on the same file system), and the runtime's own files in <paramref name="setupDirectory"/> if given
+    /// (see <see cref="ImageSetupDirectory"/>).
+    /// </summary>
     [Pure]
-    public SandboxSpec WithImageWritableLayer(string upperDirectory, string workDirectory) =>
-        this with { ImageUpperDirectory = upperDirectory, ImageWorkDirectory = workDirectory };
+    public SandboxSpec WithImageWritableLayer(string upperDirectory, string workDirectory, string? setupDirectory = null) =>
+        this with { ImageUpperDirectory = upperDirectory, ImageWorkDirectory = workDirectory, ImageSetupDirectory = setupDirectory };
 
     /// <summary>Caps what the sandbox may write over an image root.</summary>
     [Pure]
@@ -113,10 +129,15 @@ public sealed partial record SandboxSpec
 
     private void ValidateImageWritableLayer(List<string> problems)
     {
-        if (ImageUpperDirectory is null && ImageWorkDirectory is null) return;
+        if (ImageUpperDirectory is null && ImageWorkDirectory is null)
+        {
+            if (ImageSetupDirectory is not null)
+                problems.Add("ImageSetupDirectory needs a writable layer: set it with WithImageWritableLayer (the runtime's files go beside the layer's writes).");
+            return;
+        }
         if (Image is null)
             problems.Add("WithImageWritableLayer needs an image root: add WithImage(lease) (a writable layer keeps an image's writes).");
-        foreach (var (name, dir) in new[] { ("upper", ImageUpperDirectory), ("work", ImageWorkDirectory) })
+        foreach (var (name, dir) in new[] { ("upper", ImageUpperDirectory), ("work", ImageWorkDirectory), ("setup", ImageSetupDirectory ?? "/") })
             if (string.IsNullOrEmpty(dir) || dir.Contains(':', StringComparison.Ordinal) || !Path.IsPathFullyQualified(dir))
                 problems.Add($"The image writable layer's {name} directory '{dir}' is not an absolute path without ':': use ImageStore.CreateWritableLayer, or name two such directories.");
         if (ImageUpperDirectory is { } upper && ImageWorkDirectory is { } work && Path.TrimEndingDirectorySeparator(upper) == Path.TrimEndingDirectorySeparator(work))

@@ -415,6 +415,7 @@ internal sealed unsafe class ConfinedDirectory : IDisposable
             r = Unlinkat(Directory(parent), p, status.IsDirectory ? AtRemoveDir : 0);
         if (r != 0)
             throw new FileSystemCallException("unlinkat", relative, Marshal.GetLastPInvokeError());
+        if (status.IsDirectory) Forget(relative); // removing its children cached it again: a directory made there anew is another
         return true;
     }
 

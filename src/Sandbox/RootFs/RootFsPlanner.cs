@@ -22,6 +22,7 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
     private const MountFlags ReadOnlyBind = MountFlags.ReadOnly | MountFlags.Recursive | MountFlags.NoSuid | MountFlags.NoDev;
 
     private readonly List<MountOp> _ops = [];
+    private bool _mountPointLayer;
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal) { "/" };
 
     /// <summary>The mount plan for <paramref name="spec"/>, whose payload runs as <paramref name="identity"/>.</summary>
@@ -30,12 +31,15 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         _ops.Clear();
         _directories.Clear();
         _directories.Add("/");
+        _mountPointLayer = spec.Image is not null && spec.ImageSetupDirectory is not null;
 
         if (spec.Image is { } image)
         {
             // Writes go to a fresh tmpfs, or to the host directories of a writable layer ("UPPER:WORK") that a commit reads.
             bool onDisk = spec.ImageUpperDirectory is not null;
-            _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', image.LowerDirectories),
+            // With a setup directory the runtime's mount points are a lower layer of their own, over the image's.
+            var lowers = spec.ImageSetupDirectory is { } setup ? image.LowerDirectories.Insert(0, ImageSetupDirectory.MountPointsDirectory(setup)) : image.LowerDirectories;
+            _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', lowers),
                 Data: onDisk ? $"{spec.ImageUpperDirectory}:{spec.ImageWorkDirectory}" : TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
                 Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
             AddImageEtc(spec);
@@ -91,13 +95,41 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         }
     }
 
-    /// <summary>On an image root the image's own /etc stays (its passwd and group name its users); only the host-facing files are the sandbox's.</summary>
+    /// <summary>
+    /// On an image root the image's own /etc stays (its passwd and group name its users); only the host-facing files are the
+    /// sandbox's: written through the overlay, or, with a setup directory, bound from it onto the mount points its lower layer
+    /// holds (<see cref="ImageSetupDirectory"/>), so the upper directory never sees them.
+    /// </summary>
     private void AddImageEtc(SandboxSpec spec)
     {
+        if (spec.ImageSetupDirectory is { } setup)
+        {
+            var flags = MountFlags.NoSuid | MountFlags.NoDev | (spec.ReadOnlyRoot ? MountFlags.ReadOnly : 0);
+            foreach (var (target, _) in ImageRuntimeFiles(spec, fs))
+                _ops.Add(new MountOp(MountOpKind.Bind, target, Source: ImageSetupDirectory.FileSource(setup, target), Flags: flags));
+            return;
+        }
         MakeDirectory("/etc", FileModes.Mode0755);
-        WriteFile("/etc/hosts", EtcFiles.Hosts(spec.Hostname));
+        foreach (var (target, contents) in ImageRuntimeFiles(spec, fs))
+            WriteFile(target, contents);
+    }
+
+    /// <summary>The targets of the spec's own mounts (normalised) and whether each is a directory (a tmpfs, or a bind of a host directory) or a file.</summary>
+    public static ImmutableArray<(string Target, bool Directory)> MountTargets(SandboxSpec spec, IHostFileSystem fs) =>
+    [
+        .. spec.Mounts.Select(m => (SandboxPath.Normalize(m.Target),
+            m is not BindMount bind || fs.GetKind(SandboxPath.Normalize(bind.Source)) == HostFileKind.Directory)),
+    ];
+
+    /// <summary>The files the sandbox's setup puts over an image root, whatever the image holds there: /etc/hosts (naming the hostname) and /etc/resolv.conf.</summary>
+    public static ImmutableArray<(string Target, string Contents)> ImageRuntimeFiles(SandboxSpec spec, IHostFileSystem fs)
+    {
         bool sharedNetwork = !spec.Namespaces.HasFlag(SandboxNamespaces.Network);
-        WriteFile("/etc/resolv.conf", sharedNetwork ? fs.TryReadText("/etc/resolv.conf") ?? "" : EtcFiles.NoResolver);
+        return
+        [
+            ("/etc/hosts", EtcFiles.Hosts(spec.Hostname)),
+            ("/etc/resolv.conf", sharedNetwork ? fs.TryReadText("/etc/resolv.conf") ?? "" : EtcFiles.NoResolver),
+        ];
     }
 
     private void AddDev()
@@ -135,7 +167,7 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
                 var kind = fs.GetKind(source);
                 if (kind == HostFileKind.Directory)
                     MakeDirectory(target, FileModes.Mode0755);
-                else
+                else if (!_mountPointLayer) // there the target is the image's file or a placeholder: opening it to write would copy it up
                     _ops.Add(new MountOp(MountOpKind.MakeFile, target, Mode: FileModes.Mode0644));
                 var flags = MountFlags.Recursive | MountFlags.NoSuid | MountFlags.NoDev | (bind.Writable ? 0 : MountFlags.ReadOnly);
                 _ops.Add(new MountOp(MountOpKind.Bind, target, Source: source, Flags: flags));

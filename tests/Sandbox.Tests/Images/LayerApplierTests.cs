@@ -222,6 +222,46 @@ public sealed class LayerApplierTests
     }
 
     [Fact]
+    public void Unpacking_without_chown_keeps_non_root_owners_in_the_store_s_own_xattr_and_takes_none_from_the_layer()
+    {
+        using var scratch = new ScratchDirectory();
+        var tar = new LayerTar()
+            .Directory("home/", uid: 0, gid: 0)
+            .Directory("home/user/", mode: (UnixFileMode)0x1C0, uid: 1000, gid: 1001)
+            .File("home/user/readonly", "r", mode: (UnixFileMode)0x124, uid: 1000, gid: 1001)
+            .File("root-owned", "r")
+            .File("forged", "f", pax: new Dictionary<string, string> { ["SCHILY.xattr.user.sandbox.owner"] = "0:5" })
+            .Symlink("link", "root-owned");
+
+        var result = Apply(tar, scratch.Path);
+        var keptOwners = Apply(tar, scratch.Make("root"), Unprivileged.WithOwners(IdMapping.Identity));
+
+        Assert.Equal("1000:1001", Xattr.Get(scratch.Combine("home", "user"), RecordedOwner.XattrName));
+        Assert.Equal("1000:1001", Xattr.Get(scratch.Combine("home", "user", "readonly"), RecordedOwner.XattrName)); // set while the file was writable
+        Assert.Null(Xattr.Get(scratch.Combine("home"), RecordedOwner.XattrName));
+        Assert.Null(Xattr.Get(scratch.Combine("root-owned"), RecordedOwner.XattrName));
+        Assert.Null(Xattr.Get(scratch.Combine("forged"), RecordedOwner.XattrName));
+        Assert.Contains(result.Notes, n => n.Entry == "forged" && n.Message.Contains("store's own", StringComparison.Ordinal));
+        Assert.Null(Xattr.Get(scratch.Combine("root", "home", "user"), RecordedOwner.XattrName)); // the owners themselves were kept
+    }
+
+    [Fact]
+    public void A_directory_removed_with_its_tree_can_be_made_again_and_filled()
+    {
+        using var scratch = new ScratchDirectory();
+        using var dir = ConfinedDirectory.Open(scratch.Path);
+        dir.TryCreateDirectory("d", 0x1ED);
+        dir.TryCreateDirectory("d/e", 0x1ED);
+        using (dir.CreateFile("d/e/f", 0x1A4)) { }
+
+        Assert.True(dir.Remove("d"));
+        Assert.True(dir.TryCreateDirectory("d", 0x1ED));
+        Assert.True(dir.TryCreateDirectory("d/e", 0x1ED)); // not in the removed directory a cached descriptor still names
+
+        Assert.True(Directory.Exists(scratch.Combine("d", "e")));
+    }
+
+    [Fact]
     public void Hard_links_across_more_directories_than_the_descriptor_cache_holds_are_made()
     {
         using var scratch = new ScratchDirectory();

@@ -87,6 +87,43 @@ public sealed class UpperLayerWriterTests
         Assert.Contains("'f'", outside.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Added_host_files_go_in_name_order_without_an_entry_for_a_directory_the_upper_lacks_and_over_an_excluded_path()
+    {
+        using var scratch = new ScratchDirectory();
+        string upper = scratch.Make("upper");
+        string setup = scratch.Make("setup");
+        File(upper, "a", "a");
+        Directory(upper, "var");
+        File(upper, "var/z", "z");
+        File(upper, "var/hosts", "the upper's");
+        File(setup, "hosts", "changed hosts");
+        File(setup, "resolv", "changed resolv");
+        var options = Rootless.WithExcludedPaths(["var/hosts", "etc/hosts"])
+            .WithAddedFiles([("etc/hosts", Path.Combine(setup, "hosts")), ("var/hosts", Path.Combine(setup, "resolv"))]);
+
+        var entries = Entries(Commit(upper, options).Blob);
+
+        Assert.Equal(["a", "etc/hosts", "var/", "var/hosts", "var/z"], entries.Select(e => e.Name).ToArray());
+        Assert.Equal("changed hosts", new StreamReader(entries[1].DataStream!).ReadToEnd());
+        Assert.Equal("changed resolv", new StreamReader(entries[3].DataStream!).ReadToEnd());
+    }
+
+    [Fact]
+    public void A_rootless_commit_gives_what_the_program_made_the_ids_it_ran_as_and_a_copy_up_root()
+    {
+        using var scratch = new ScratchDirectory();
+        string upper = scratch.Make("upper");
+        File(upper, "made", "m");
+        Directory(upper, "copied");
+        ExtendedAttributes.Set(Path.Combine(upper, "copied"), "user.overlay.origin", []);
+        uint uid = FileSystemCalls.Geteuid(), gid = FileSystemCalls.Getegid();
+
+        var entries = Entries(Commit(upper, Rootless.WithSandboxIds(new SandboxIdentity(1000, 1001), new SandboxIdentity(uid, gid))).Blob);
+
+        Assert.Equal([("copied/", 0, 0), ("made", 1000, 1001)], entries.Select(e => (e.Name, e.Uid, e.Gid)).ToArray());
+    }
+
     [Theory]
     [InlineData(0u, 0u, false, 0, 0)]
     [InlineData(100_000u, 100_000u, true, 0, 0)]

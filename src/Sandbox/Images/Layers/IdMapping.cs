@@ -18,7 +18,12 @@ public sealed record IdMapping
     /// <summary>Owners as recorded (needs root).</summary>
     public static IdMapping Identity { get; } = new(IdMappingKind.Identity, 0, 0, uint.MaxValue);
 
-    /// <summary>No chown at all: every file belongs to the unpacking process (rootless).</summary>
+    /// <summary>
+    /// No chown at all: every file belongs to the unpacking process (rootless). A layer owner other than 0:0 is kept in the
+    /// xattr <c>user.sandbox.owner</c> of its file or directory (not of a symlink, which cannot carry one), for commits. A
+    /// rootless run maps only the unpacking user (to the sandbox user), so inside it every file of the image shows as the
+    /// sandbox user's.
+    /// </summary>
     public static IdMapping Unpacker { get; } = new(IdMappingKind.Unpacker, 0, 0, 0);
 
     /// <summary>Layer id n becomes host id base+n for n below <paramref name="size"/>; a larger id is an error (needs root).</summary>
@@ -67,7 +72,9 @@ public sealed record IdMapping
     /// <summary>
     /// The inverse of <see cref="TryMap"/>: the layer owner a host owner stands for. Identity keeps it; a shift takes
     /// the base off (false for an id outside the range); <see cref="Unpacker"/>, which gave every layer owner to the
-    /// unpacking user, has lost them, and gives back 0:0, the owner of an image's own files.
+    /// unpacking user, cannot tell them apart on disk, and gives back 0:0, the owner of an image's own files. A commit does
+    /// better for an unpacker's store where it knows more (<see cref="UpperLayerWriter.TryCommittedOwner"/>: the ids the run
+    /// used for what its program made, the recorded owner for a changed file of the image).
     /// </summary>
     public bool TryMapBack(uint hostUid, uint hostGid, out int uid, out int gid)
     {

@@ -256,7 +256,9 @@ public static class LayerApplier
             }
             _knownDirectories.Add(path);
             var (uid, gid) = Owner(entry);
-            _directories[path] = new PendingDirectory((uint)entry.Mode & 0xFFF, uid, gid, entry.ModificationTime, Xattrs(entry));
+            var xattrs = Xattrs(entry);
+            if (OwnerRecord(entry) is { } record) xattrs.Add((RecordedOwner.XattrName, record));
+            _directories[path] = new PendingDirectory((uint)entry.Mode & 0xFFF, uid, gid, entry.ModificationTime, xattrs);
         }
 
         private void WriteFile(string path, TarEntry entry, byte[] buffer)
@@ -282,6 +284,8 @@ public static class LayerApplier
                 if (offset != length)
                     throw new EndOfStreamException($"the entry's data ends after {offset} of {length} bytes");
                 _fileBytes += length;
+                if (OwnerRecord(entry) is { } record) // while the file is still writable: setting a user.* xattr needs that
+                    TrySetXattr(path, RecordedOwner.XattrName, record, () => ConfinedDirectory.SetExtendedAttribute(file!, RecordedOwner.XattrName, record, path));
                 // Owner and mode first: a chown clears security.capability (and setuid), so xattrs come after it.
                 ConfinedDirectory.SetOwnerAndMode(file!, options.Owners.ChangesOwners ? uid : null, gid, (uint)entry.Mode & 0xFFF, path);
                 foreach (var (name, value) in Xattrs(entry))
@@ -470,6 +474,10 @@ public static class LayerApplier
             return (uid, gid);
         }
 
+        /// <summary>The <see cref="RecordedOwner"/> xattr for a file or directory whose layer owner the unpacking cannot give it, or null.</summary>
+        private byte[]? OwnerRecord(TarEntry entry) =>
+            options.Owners.Kind == IdMappingKind.Unpacker ? RecordedOwner.ValueFor(entry.Uid, entry.Gid) : null;
+
         private List<(string Name, byte[] Value)> Xattrs(TarEntry entry)
         {
             if (entry is not PaxTarEntry pax) return [];
@@ -515,6 +523,11 @@ public static class LayerApplier
                 if (name.StartsWith("trusted.overlay.", StringComparison.Ordinal) || name.StartsWith("user.overlay.", StringComparison.Ordinal))
                 {
                     Note($"xattr {name} is overlayfs' own and is never taken from a layer; skipped");
+                    continue;
+                }
+                if (name == RecordedOwner.XattrName)
+                {
+                    Note($"xattr {name} is the store's own record of an owner and is never taken from a layer; skipped");
                     continue;
                 }
                 if (name.Length == 0 || name.Contains('\0', StringComparison.Ordinal)) continue;

@@ -12,8 +12,9 @@ namespace Sandbox.Images.Layers;
 /// Writes an overlay upper directory as an OCI layer (a gzip-compressed PAX tar), the inverse of unpacking one in
 /// overlay format: a whiteout (a 0/0 character device, or a file with the overlay.whiteout xattr) becomes
 /// <c>.wh.NAME</c>, an opaque directory (overlay.opaque=y in <see cref="LayerCommitOptions.XattrNamespace"/>) gets a
-/// <c>.wh..wh..opq</c> entry after its own, overlayfs' other xattrs are left out and the rest kept, <see cref="LayerCommitOptions.ExcludedPaths"/> are skipped, owners are mapped
-/// back into the image's ids, a file met again under another name is a hard link. Entries come in one order for one
+/// <c>.wh..wh..opq</c> entry after its own, overlayfs' other xattrs (and the store's <see cref="RecordedOwner"/>) are left out and the rest kept,
+/// <see cref="LayerCommitOptions.ExcludedPaths"/> are skipped, <see cref="LayerCommitOptions.AddedFiles"/> added, owners are mapped
+/// back into the image's ids (<see cref="TryCommittedOwner"/>), a file met again under another name is a hard link. Entries come in one order for one
 /// tree (names sorted ordinally, each directory before what it holds), so the same tree gives the same digests.
 /// The diff id and the blob digest are computed as the bytes go by.
 /// </summary>
@@ -68,53 +69,117 @@ public static class UpperLayerWriter
         }
     }
 
+    /// <summary>
+    /// The owner a layer records for an upper-directory file owned by <paramref name="hostUid"/>:<paramref name="hostGid"/> on
+    /// disk. Through the image's mapping (<see cref="LayerCommitOptions.Owners"/>) where it kept the image's ids (root stores).
+    /// Where it did not (<see cref="IdMapping.Unpacker"/>, rootless: every file the unpacking user's, and the sandbox user the
+    /// only id mapped, so the on-disk owner cannot tell the image's files from the program's): a file copied up from the image
+    /// (<paramref name="copiedUp"/>: overlayfs marked its origin) gets the owner its layer gave it (<paramref name="recorded"/>,
+    /// the <see cref="RecordedOwner"/> xattr), or 0:0 without one; a file the program made gets the ids the program ran as
+    /// when its host owner is the one they were mapped to (<see cref="LayerCommitOptions.SandboxUser"/>,
+    /// <see cref="LayerCommitOptions.SandboxHostUser"/>: the ids the sandbox saw), 0 otherwise or when the run's ids are
+    /// unknown. False if the mapping does not cover the owner.
+    /// </summary>
+    internal static bool TryCommittedOwner(LayerCommitOptions options, uint hostUid, uint hostGid, bool copiedUp, (int Uid, int Gid)? recorded, out int uid, out int gid)
+    {
+        if (options.Owners.Kind != IdMappingKind.Unpacker)
+            return options.Owners.TryMapBack(hostUid, hostGid, out uid, out gid);
+        if (copiedUp || options.SandboxUser is not { } user || options.SandboxHostUser is not { } host)
+        {
+            (uid, gid) = copiedUp && recorded is { } owner ? owner : (0, 0);
+            return true;
+        }
+        uid = hostUid == host.Uid && user.Uid <= int.MaxValue ? (int)user.Uid : 0;
+        gid = hostGid == host.Gid && user.Gid <= int.MaxValue ? (int)user.Gid : 0;
+        return true;
+    }
+
     private sealed class Walk(ConfinedDirectory dir, TarWriter writer, LayerCommitOptions options, CancellationToken cancellationToken)
     {
         private readonly string _overlayPrefix = options.XattrNamespace == OverlayXattrNamespace.User ? "user.overlay." : "trusted.overlay.";
         private readonly Dictionary<ulong, string> _firstNames = [];
         private readonly uint _euid = Geteuid();
         private readonly HashSet<string> _excluded = new(options.ExcludedPaths, StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _added = options.AddedFiles.ToDictionary(a => a.Path, a => a.HostFile, StringComparer.Ordinal);
+        private readonly HashSet<string> _addedAncestors = new(options.AddedFiles.SelectMany(a => Ancestors(a.Path)), StringComparer.Ordinal);
 
         public int Entries { get; private set; }
 
         public int Skipped { get; private set; }
 
-        public void Directory(string path)
+        /// <summary>Writes what directory <paramref name="path"/> holds; one the upper directory lacks (<paramref name="inUpper"/> false) only leads to added files.</summary>
+        public void Directory(string path, bool inUpper = true)
         {
-            var names = dir.List(path);
+            var names = inUpper ? dir.List(path) : [];
+            foreach (var added in _added.Keys.Concat(_addedAncestors))
+            {
+                var (parent, name) = ConfinedDirectory.Split(added);
+                if (parent == path && !names.Contains(name)) names.Add(name);
+            }
             names.Sort(StringComparer.Ordinal);
             foreach (var name in names)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 string child = path.Length == 0 ? name : path + "/" + name;
-                if (_excluded.Contains(child) || dir.TryStatus(child) is not { } status) continue;
+                if (_added.TryGetValue(child, out var hostFile))
+                {
+                    HostFile(child, hostFile);
+                    continue;
+                }
+                if (_excluded.Contains(child)) continue;
+                if ((inUpper ? dir.TryStatus(child) : null) is not { } status)
+                {
+                    if (_addedAncestors.Contains(child)) Directory(child, inUpper: false); // no entry of its own: the lower layers' stays
+                    continue;
+                }
                 Node(path, name, child, status);
             }
+        }
+
+        /// <summary>A file from outside the upper directory (<see cref="LayerCommitOptions.AddedFiles"/>), as a regular file at <paramref name="path"/>.</summary>
+        private void HostFile(string path, string hostFile)
+        {
+            using var parent = ConfinedDirectory.Open(System.IO.Path.GetDirectoryName(hostFile)!);
+            string name = System.IO.Path.GetFileName(hostFile);
+            var status = parent.TryStatus(name) ?? throw new FileSystemCallException("statx", hostFile, 2 /* ENOENT */);
+            using var handle = parent.OpenForReading(name);
+            using var data = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            Finish(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = data }, status, path, copiedUp: false, recorded: null);
+        }
+
+        private static IEnumerable<string> Ancestors(string path)
+        {
+            for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+                yield return path[..slash];
         }
 
         private void Node(string parent, string name, string path, FileNodeStatus status)
         {
             var xattrs = status.IsOverlayWhiteout ? [] : dir.ReadExtendedAttributes(path);
+            bool copiedUp = Has(xattrs, "origin");
+            (int, int)? recorded = xattrs.FirstOrDefault(x => x.Name == RecordedOwner.XattrName) is { Value: { } record } && RecordedOwner.TryParse(record, out int recordedUid, out int recordedGid)
+                ? (recordedUid, recordedGid) : null;
             if (status.IsOverlayWhiteout || (status.IsRegularFile && status.Size == 0 && Has(xattrs, "whiteout")))
             {
                 Add(new PaxTarEntry(TarEntryType.RegularFile, Join(parent, Whiteouts.Prefix + name)) { ModificationTime = status.ModificationTime });
                 return;
             }
-            var kept = xattrs.Where(x => !x.Name.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !x.Name.StartsWith("user.overlay.", StringComparison.Ordinal));
+            var kept = xattrs.Where(x => !x.Name.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !x.Name.StartsWith("user.overlay.", StringComparison.Ordinal)
+                && x.Name != RecordedOwner.XattrName);
             var attributes = PaxAttributes(kept);
             PaxTarEntry entry;
             switch (status.Type)
             {
                 case SIfDir:
                     entry = new PaxTarEntry(TarEntryType.Directory, path + "/", attributes);
-                    Finish(entry, status, path);
+                    Finish(entry, status, path, copiedUp, recorded);
                     if (Value(xattrs, "opaque") == "y")
                         Add(new PaxTarEntry(TarEntryType.RegularFile, Join(path, Whiteouts.OpaqueMarker)) { ModificationTime = status.ModificationTime });
                     WithOwnerAccess(path, status, 0x140, () => Directory(path));
                     return;
                 case SIfReg when status.LinkCount > 1 && _firstNames.TryGetValue(status.Inode, out var first):
                     entry = new PaxTarEntry(TarEntryType.HardLink, path, attributes) { LinkName = first };
-                    Finish(entry, status, path);
+                    Finish(entry, status, path, copiedUp, recorded);
                     return;
                 case SIfReg:
                     if (status.LinkCount > 1) _firstNames[status.Inode] = path;
@@ -124,7 +189,7 @@ public static class UpperLayerWriter
                         using var handle = dir.OpenForReading(path);
                         using var data = new FileStream(handle, FileAccess.Read, bufferSize: 0);
                         entry.DataStream = data;
-                        Finish(entry, status, path);
+                        Finish(entry, status, path, copiedUp, recorded);
                     });
                     return;
                 case SIfLnk:
@@ -144,7 +209,7 @@ public static class UpperLayerWriter
                     Skipped++; // a socket: a tar cannot hold one, and it means nothing without its listener
                     return;
             }
-            Finish(entry, status, path);
+            Finish(entry, status, path, copiedUp, recorded);
         }
 
         /// <summary>
@@ -165,9 +230,9 @@ public static class UpperLayerWriter
             }
         }
 
-        private void Finish(PaxTarEntry entry, FileNodeStatus status, string path)
+        private void Finish(PaxTarEntry entry, FileNodeStatus status, string path, bool copiedUp, (int Uid, int Gid)? recorded)
         {
-            if (!options.Owners.TryMapBack(status.Uid, status.Gid, out int uid, out int gid))
+            if (!TryCommittedOwner(options, status.Uid, status.Gid, copiedUp, recorded, out int uid, out int gid))
                 throw new ImageException($"'{path}' in the upper directory belongs to host uid {status.Uid}, gid {status.Gid}, which the image's id mapping ({options.Owners}) does not cover.",
                     null, null, "Run the sandbox as a user inside the image's id range, or commit with LayerCommitOptions.Owners covering that id.");
             entry.Uid = uid;

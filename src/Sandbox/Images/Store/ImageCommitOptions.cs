@@ -20,18 +20,26 @@ public sealed record ImageCommitOptions
 
     /// <summary>
     /// What every sandbox's setup puts over an image root, whatever its program does: /etc/hosts and /etc/resolv.conf
-    /// (written by the setup) and the mount points /proc, /dev and /tmp (whose contents are other file systems). Left out of
-    /// commits, as container engines leave them out.
+    /// and the mount points /proc, /dev and /tmp (whose contents are other file systems). A run on an
+    /// <see cref="ImageWritableLayer"/> never puts them in the upper directory (its setup directory holds them, and a
+    /// commit adds /etc/hosts or /etc/resolv.conf only if the program changed them: see
+    /// <see cref="SandboxSpec.ImageSetupDirectory"/>); for an upper directory written without one (a run given only
+    /// upper and work directories) they are left out of commits by these paths, as container engines leave them out.
     /// </summary>
     public static ImmutableArray<string> SandboxSetupPaths { get; } = ["etc/hosts", "etc/resolv.conf", "proc", "dev", "tmp"];
 
     /// <summary>
     /// Paths of the upper directory left out of the layer, with what is beneath them. Default: <see cref="SandboxSetupPaths"/>;
-    /// add a spec's own mount targets with <see cref="WithExcludedMountTargets"/>.
+    /// add a spec's own mount targets with <see cref="WithExcludedMountTargets"/>. They apply to the upper directory only: a
+    /// runtime file the program changed, which a writable layer keeps outside it, is added all the same.
     /// </summary>
     public ImmutableArray<string> ExcludedPaths { get; init; } = SandboxSetupPaths;
 
-    /// <summary>A copy also leaving out the targets of <paramref name="spec"/>'s binds and tmpfs mounts (the setup makes them in the upper directory when the image lacks them).</summary>
+    /// <summary>
+    /// A copy also leaving out the targets of <paramref name="spec"/>'s binds and tmpfs mounts: the setup makes them in the upper
+    /// directory when the image lacks them, unless the run had a setup directory (<see cref="SandboxSpec.ImageSetupDirectory"/>,
+    /// every <see cref="ImageWritableLayer"/>), whose mount-point layer holds them instead.
+    /// </summary>
     public ImageCommitOptions WithExcludedMountTargets(SandboxSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

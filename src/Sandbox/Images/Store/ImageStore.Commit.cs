@@ -50,34 +50,45 @@ public sealed partial class ImageStore
     /// <summary>
     /// Commits <paramref name="layer"/>'s upper directory onto <paramref name="baseImage"/> as the new image
     /// <paramref name="newReference"/>: see <see cref="CommitAsync(string, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>.
+    /// With what the last run on the layer recorded in its <see cref="ImageWritableLayer.SetupDirectory"/>: /etc/hosts and
+    /// /etc/resolv.conf are added if its program changed them (they live outside the upper directory), and in a store that
+    /// kept no owners (rootless: <see cref="IdMapping.Unpacker"/>) what the program made is recorded with the ids it ran as,
+    /// which are the ids the sandbox saw (<see cref="LayerCommitOptions.SandboxUser"/>; ids set in the options win), a changed
+    /// file of the image with the owner its layer gave it. On such a store a run maps one id only, the host user to the
+    /// sandbox user, so the owner on disk alone cannot tell the image's files from the program's: overlayfs' copy-up mark
+    /// (the <c>overlay.origin</c> xattr) does, and a file of the image the program removed and made again counts as its own.
+    /// After several runs on one layer, the last run's ids are the ones recorded.
     /// </summary>
     public Task<StoredImage> CommitAsync(ImageWritableLayer layer, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        return CommitAsync(layer.UpperDirectory, baseImage, newReference, options, cancellationToken);
+        return CommitCoreAsync(layer.UpperDirectory, layer.SetupDirectory, baseImage, newReference, options, cancellationToken);
     }
 
     /// <summary>
     /// Makes the overlay upper directory <paramref name="upperDirectory"/> (what a sandbox on <paramref name="baseImage"/>
     /// wrote) a new layer, and stores <paramref name="baseImage"/> plus that layer as <paramref name="newReference"/>: the
     /// layer's tar and gzip blob (whiteouts and opaque directories as the OCI spec writes them, owners mapped back into
-    /// the image's ids; see <see cref="UpperLayerWriter"/>), its blob kept at <c>blobs/sha256/HEX</c>, the layer unpacked
+    /// the image's ids; see <see cref="UpperLayerWriter"/>; without a run's record a rootless store's files are recorded as 0:0), its blob kept at <c>blobs/sha256/HEX</c>, the layer unpacked
     /// into the store as an import would, a config with the diff id and a history entry added, and a manifest naming both.
     /// What the sandbox's setup put there (<see cref="ImageCommitOptions.ExcludedPaths"/>) is left out.
     /// The name is written last: a commit that fails leaves no image, and its leftovers are temporary files or a layer
     /// no image uses, both removed by <see cref="CollectGarbage"/>. An empty upper directory gives an empty (but valid) layer.
     /// </summary>
-    public async Task<StoredImage> CommitAsync(string upperDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<StoredImage> CommitAsync(string upperDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options = null, CancellationToken cancellationToken = default) =>
+        CommitCoreAsync(upperDirectory, null, baseImage, newReference, options, cancellationToken);
+
+    private async Task<StoredImage> CommitCoreAsync(string upperDirectory, string? setupDirectory, ImageReference baseImage, ImageReference newReference, ImageCommitOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upperDirectory);
         ArgumentNullException.ThrowIfNull(baseImage);
         ArgumentNullException.ThrowIfNull(newReference);
         options ??= new ImageCommitOptions();
         using var storeLock = await Task.Run(() => FileLock.Acquire(Path.Combine(Root, LockFile), exclusive: false, cancellationToken), cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => Commit(upperDirectory, baseImage, newReference, options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => Commit(upperDirectory, setupDirectory, baseImage, newReference, options, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private StoredImage Commit(string upperDirectory, ImageReference baseReference, ImageReference newReference, ImageCommitOptions options, CancellationToken cancellationToken)
+    private StoredImage Commit(string upperDirectory, string? setupDirectory, ImageReference baseReference, ImageReference newReference, ImageCommitOptions options, CancellationToken cancellationToken)
     {
         var baseImage = FindImage(baseReference) ?? throw new ImageException("the base image of the commit is not in the store.", baseReference.ToString(), null,
             "Commit onto the image the sandbox ran on, which must still be in the store (import or pull it again).");
@@ -87,6 +98,8 @@ public sealed partial class ImageStore
             baseLayers.Count == 0 ? Options.Layers.XattrNamespace
             : baseLayers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User) ? OverlayXattrNamespace.User : OverlayXattrNamespace.Trusted))
             .WithExcludedPaths(options.ExcludedPaths);
+        if (setupDirectory is not null)
+            layerOptions = WithRunRecord(layerOptions, setupDirectory);
 
         string temp = Path.Combine(TempDirectory, $"commit-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
         Directory.CreateDirectory(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -121,6 +134,27 @@ public sealed partial class ImageStore
         finally
         {
             RemoveTemporary(temp);
+        }
+    }
+
+    /// <summary>
+    /// What the last run on a writable layer recorded in its setup directory (<see cref="RootFs.ImageSetupDirectory"/>): the
+    /// runtime files its program changed are added to the layer, and the ids it ran as decide the owners where the store kept
+    /// none (unless the options name ids themselves). Nothing when no run prepared the directory.
+    /// </summary>
+    private static LayerCommitOptions WithRunRecord(LayerCommitOptions layerOptions, string setupDirectory)
+    {
+        try
+        {
+            if (RootFs.ImageSetupDirectory.TryReadRecord(setupDirectory) is not { } record) return layerOptions;
+            if (layerOptions.SandboxUser is null || layerOptions.SandboxHostUser is null)
+                layerOptions = layerOptions.WithSandboxIds(record.User, record.HostUser);
+            return layerOptions.WithAddedFiles(RootFs.ImageSetupDirectory.ChangedFiles(setupDirectory, record));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageException($"the writable layer's setup directory '{setupDirectory}' cannot be read: {e.Message}", null, null,
+                "Commit a writable layer that still exists (ImageStore.CreateWritableLayer), before disposing it, and leave its directories alone meanwhile.", e);
         }
     }
 

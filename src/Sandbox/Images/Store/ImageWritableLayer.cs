@@ -7,7 +7,7 @@ namespace Sandbox.Images.Store;
 /// <summary>
 /// A sandbox's writable layer on disk, in the store: <c>containers/ID/upper</c> (overlayfs' upperdir, which
 /// <see cref="ImageStore.CommitAsync(ImageWritableLayer, ImageReference, ImageReference, ImageCommitOptions?, CancellationToken)"/>
-/// turns into a layer) and <c>containers/ID/work</c> (its workdir). Held by an exclusive lock on <c>containers/ID.lock</c>
+/// turns into a layer), <c>containers/ID/work</c> (its workdir) and <c>containers/ID/setup</c> (the runtime's files, <see cref="SetupDirectory"/>). Held by an exclusive lock on <c>containers/ID.lock</c>
 /// while not disposed, so garbage collection removes only layers whose owner went away; disposing removes both directories.
 /// </summary>
 public sealed class ImageWritableLayer : IDisposable
@@ -34,6 +34,13 @@ public sealed class ImageWritableLayer : IDisposable
 
     /// <summary>overlayfs' workdir.</summary>
     public string WorkDirectory => Path.Combine(Directory, "work");
+
+    /// <summary>
+    /// The runtime's own files for a run on the layer (<see cref="SandboxSpec.ImageSetupDirectory"/>): the mount points it
+    /// lays over the image, the /etc/hosts and /etc/resolv.conf it binds onto them, and the record of both and of the
+    /// run's ids, which a commit reads. Made by the run.
+    /// </summary>
+    public string SetupDirectory => Path.Combine(Directory, "setup");
 
     /// <summary>Removes the directories (whatever overlayfs left in them too) and releases the lock.</summary>
     public void Dispose()
