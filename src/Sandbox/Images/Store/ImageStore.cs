@@ -14,7 +14,9 @@ namespace Sandbox.Images.Store;
 /// manifests and configs under their digest, images by name. Safe for concurrent imports and runs across
 /// processes: imports and leases hold the store lock shared and each layer is unpacked under its own
 /// exclusive lock, into a temporary directory that is renamed into place only when complete and verified;
-/// garbage collection holds the store lock exclusively.
+/// garbage collection holds the store lock exclusively. A pull with <see cref="LayerUnpacking.OnFirstUse"/> stores only the
+/// verified compressed blobs; such a layer is unpacked, the same way, by the first <see cref="Lease"/>, commit or
+/// <see cref="UnpackAsync"/>.
 /// </summary>
 /// <remarks>
 /// Layout under <see cref="Root"/>: <c>store.lock</c>; <c>layers/sha256/HEX/diff</c> (the tree) and
