@@ -47,6 +47,8 @@ public static class Program
             return await Seccomp.SeccompCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "pull-vs-skopeo")
             return await Images.PullVsSkopeoCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
+        if (args.Length > 0 && args[0] == "pull-breakdown")
+            return await Images.PullBreakdownCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "overlay-cost")
             return await Images.OverlayCostCommand.RunAsync(args.AsSpan(1).ToArray()).ConfigureAwait(false);
         if (args.Length > 0 && args[0] == "launch-breakdown")

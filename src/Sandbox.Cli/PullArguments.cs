@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Sandbox.Images;
 using Sandbox.Images.Oci;
+using Sandbox.Images.Store;
 
 namespace Sandbox.Cli;
 
@@ -11,6 +12,9 @@ namespace Sandbox.Cli;
 /// <param name="Platform">The platform to pick from a multi-platform image, or null for this host.</param>
 internal sealed record PullArguments(ImageReference Reference, string StoreRoot, ImmutableArray<string> InsecureRegistries, Platform? Platform)
 {
+    /// <summary>When the layers are unpacked: during the pull (the default), or on first use (<c>--no-unpack</c>).</summary>
+    public LayerUnpacking Unpacking { get; init; } = LayerUnpacking.Eager;
+
     /// <summary>Checks every value, collecting every problem.</summary>
     public static bool TryBind(string? reference, string? store, IEnumerable<string>? insecureRegistries, string? platform, string? storeVariable,
         out PullArguments? arguments, out IReadOnlyList<string> problems)

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using Sandbox.Images;
 using Sandbox.Images.Registry;
+using Sandbox.Images.Store;
 
 namespace Sandbox.Cli;
 
 /// <summary>
-/// <c>sandbox pull REF [--store DIR] [--insecure-registry HOST]... [--platform OS/ARCH] [--username NAME --password-stdin]</c>:
-/// pulls an image from its registry into the store.
+/// <c>sandbox pull REF [--store DIR] [--insecure-registry HOST]... [--platform OS/ARCH] [--no-unpack] [--username NAME --password-stdin]</c>:
+/// pulls an image from its registry into the store; with <c>--no-unpack</c> only the verified compressed blobs are
+/// stored, and each layer is unpacked the first time a run (or a commit) needs it.
 /// </summary>
 internal static class PullCommand
 {
@@ -18,7 +20,12 @@ internal static class PullCommand
         var platform = new Option<string?>("--platform") { Description = "The platform to pick from a multi-platform image, e.g. linux/arm64 (default: this host's)." };
         var username = RegistryLoginOptions.CreateUsernameOption();
         var passwordStdin = RegistryLoginOptions.CreatePasswordStdinOption();
-        var pull = new Command("pull", "Pull an image from a registry into the image store (layers verified and unpacked once).") { reference, store, insecure, platform, username, passwordStdin };
+        var noUnpack = new Option<bool>("--no-unpack")
+        {
+            Description = "Store the layers' compressed blobs only (digest and size verified, as skopeo copy to an OCI layout does); each layer is unpacked, "
+                + "and its diff id verified, the first time 'sandbox run --image' (or a commit) needs it. Faster pulls; the first run pays the unpacking.",
+        };
+        var pull = new Command("pull", "Pull an image from a registry into the image store (layers verified and unpacked once).") { reference, store, insecure, platform, noUnpack, username, passwordStdin };
         pull.SetAction(async (parse, cancellationToken) =>
         {
             bool bound = PullArguments.TryBind(parse.GetValue(reference), parse.GetValue(store), parse.GetValue(insecure), parse.GetValue(platform),
@@ -27,7 +34,8 @@ internal static class PullCommand
             if (!RegistryLoginOptions.TryResolve(parse, username, passwordStdin, out var credentials, out string loginProblem)) all.Add(loginProblem);
             if (!bound || all.Count > 0)
                 return RegistryLoginOptions.ReportUsage("pull", all);
-            return await RunAsync(arguments!, credentials, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
+            var chosen = arguments! with { Unpacking = parse.GetValue(noUnpack) ? LayerUnpacking.OnFirstUse : LayerUnpacking.Eager };
+            return await RunAsync(chosen, credentials, Console.Out, Console.Error, !Console.IsOutputRedirected, cancellationToken);
         });
         return pull;
     }
@@ -40,8 +48,10 @@ internal static class PullCommand
         try
         {
             output.WriteLine($"Pulling {arguments.Reference}");
-            var image = await store.PullAsync(client, arguments.Reference, arguments.Platform, new PullProgressPrinter(output, terminal), cancellationToken);
-            output.WriteLine($"Pulled {image.Reference}: manifest {image.ManifestDigest}, {image.Layers.Length} layer(s), {image.Config.Platform}");
+            var options = new ImagePullOptions { Platform = arguments.Platform, Unpacking = arguments.Unpacking };
+            var image = await store.PullAsync(client, arguments.Reference, options, new PullProgressPrinter(output, terminal), cancellationToken);
+            output.WriteLine($"Pulled {image.Reference}: manifest {image.ManifestDigest}, {image.Layers.Length} layer(s), {image.Config.Platform}"
+                + (arguments.Unpacking == LayerUnpacking.OnFirstUse ? "; layers stored compressed, unpacked on first run" : ""));
             return 0;
         }
         catch (ImageException e)

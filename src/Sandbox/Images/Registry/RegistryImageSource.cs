@@ -55,6 +55,14 @@ public sealed class RegistryImageSource : ImageSource
         return new RegistryImageSource(client, reference, root, progress, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts downloading a blob that is not a manifest: a stream that verifies the digest and the size of every byte
+    /// as it is read (and throws a <see cref="RegistryException"/> naming the blob at the end if either is wrong), and
+    /// reports progress. Used by pulls that store the compressed blobs without unpacking them.
+    /// </summary>
+    internal Task<Stream> OpenVerifiedBlobAsync(Descriptor descriptor, CancellationToken cancellationToken) =>
+        _client.OpenBlobAsync(Reference, descriptor, _progress, cancellationToken);
+
     /// <inheritdoc/>
     public override Stream OpenBlob(Descriptor descriptor)
     {

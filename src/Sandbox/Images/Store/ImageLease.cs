@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sandbox.Images.Oci;
 using Sandbox.Interop;
 
 namespace Sandbox.Images.Store;
@@ -23,6 +24,12 @@ public sealed class ImageLease : IDisposable
 
     /// <summary>Its layers, base first.</summary>
     public ImmutableArray<StoredLayer> Layers { get; }
+
+    /// <summary>
+    /// The layers (diff ids) this lease unpacked because the store kept only their compressed blobs (a pull with
+    /// <see cref="LayerUnpacking.OnFirstUse"/>); empty when every layer was unpacked already.
+    /// </summary>
+    public ImmutableArray<Digest> Unpacked { get; init; } = [];
 
     /// <summary>The layer directories, top first, as overlayfs' lowerdir lists them.</summary>
     public ImmutableArray<string> LowerDirectories => [.. Layers.Reverse().Select(l => l.Directory)];

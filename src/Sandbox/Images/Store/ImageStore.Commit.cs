@@ -92,8 +92,7 @@ public sealed partial class ImageStore
     {
         var baseImage = FindImage(baseReference) ?? throw new ImageException("the base image of the commit is not in the store.", baseReference.ToString(), null,
             "Commit onto the image the sandbox ran on, which must still be in the store (import or pull it again).");
-        var baseLayers = baseImage.Layers.Select(d => FindLayer(d) ?? throw new ImageException("a layer of the base image is missing from the store.", baseReference.ToString(), d,
-            "Import the image again.")).ToList();
+        var baseLayers = FindOrUnpackLayers(baseImage, cancellationToken, out _).ToList(); // a base pulled without unpacking is unpacked here
         var layerOptions = (options.Layer ?? LayerCommitOptions.For(Options.Layers).WithXattrNamespace(
             baseLayers.Count == 0 ? Options.Layers.XattrNamespace
             : baseLayers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User) ? OverlayXattrNamespace.User : OverlayXattrNamespace.Trusted))

@@ -14,7 +14,9 @@ namespace Sandbox.Images.Store;
 /// manifests and configs under their digest, images by name. Safe for concurrent imports and runs across
 /// processes: imports and leases hold the store lock shared and each layer is unpacked under its own
 /// exclusive lock, into a temporary directory that is renamed into place only when complete and verified;
-/// garbage collection holds the store lock exclusively.
+/// garbage collection holds the store lock exclusively. A pull with <see cref="LayerUnpacking.OnFirstUse"/> stores only the
+/// verified compressed blobs; such a layer is unpacked, the same way, by the first <see cref="Lease"/>, commit or
+/// <see cref="UnpackAsync"/>.
 /// </summary>
 /// <remarks>
 /// Layout under <see cref="Root"/>: <c>store.lock</c>; <c>layers/sha256/HEX/diff</c> (the tree) and
@@ -87,10 +89,7 @@ public sealed partial class ImageStore
         using var storeLock = await Task.Run(() => FileLock.Acquire(Path.Combine(Root, LockFile), exclusive: false, cancellationToken), cancellationToken).ConfigureAwait(false);
         var image = source.Resolve(sourceName, platform);
         var layers = image.Manifest.Layers.Select((descriptor, i) => (descriptor, diffId: image.Config.DiffIds[i])).ToList();
-        foreach (var (descriptor, _) in layers)
-            if (MediaTypes.LayerCompressionOf(descriptor.MediaType) is null)
-                throw new ImageException($"the layer's media type '{descriptor.MediaType}' is not one this version unpacks (tar, tar+gzip, tar+zstd).",
-                    source.Description, descriptor.Digest, "Convert the image (e.g. skopeo copy) to OCI or Docker layers.");
+        RequireUnpackableLayers(source, image);
 
         await Parallel.ForEachAsync(
             layers.DistinctBy(l => l.diffId),
@@ -100,13 +99,30 @@ public sealed partial class ImageStore
                 EnsureLayer(source, layer.descriptor, layer.diffId, ct);
                 return ValueTask.CompletedTask;
             }).ConfigureAwait(false);
+        return StoreImage(image, reference);
+    }
 
+    /// <summary>Every layer's media type is one this version unpacks (checked before anything is downloaded or stored).</summary>
+    private static void RequireUnpackableLayers(ImageSource source, SourceImage image)
+    {
+        foreach (var descriptor in image.Manifest.Layers)
+            if (MediaTypes.LayerCompressionOf(descriptor.MediaType) is null)
+                throw new ImageException($"the layer's media type '{descriptor.MediaType}' is not one this version unpacks (tar, tar+gzip, tar+zstd).",
+                    source.Description, descriptor.Digest, "Convert the image (e.g. skopeo copy) to OCI or Docker layers.");
+    }
+
+    /// <summary>Stores the manifest and the config, then the name: the last write, once every layer (or its blob) is in the store.</summary>
+    private StoredImage StoreImage(SourceImage image, ImageReference reference)
+    {
         WriteBlob(image.ManifestDigest, image.ManifestBytes);
         WriteBlob(image.Manifest.Config.Digest, image.ConfigBytes);
         var record = new StoreJson.ImageRecord(reference, image.ManifestDigest, image.Manifest.Config.Digest, image.Config.DiffIds, DateTimeOffset.UtcNow);
         WriteAtomically(ImageRecordPath(reference), StoreJson.WriteImage(record));
         return new StoredImage(reference, record.Manifest, record.Config, image.Config, record.Layers, record.Imported);
     }
+
+    /// <summary>A new, unique path under <c>tmp/</c> starting with <paramref name="prefix"/>.</summary>
+    private string TemporaryPath(string prefix) => Path.Combine(TempDirectory, $"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
 
     /// <summary>The layer, if it is in the store.</summary>
     public StoredLayer? FindLayer(Digest diffId)
@@ -142,8 +158,11 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// Holds the image for a run: its layers cannot be collected until the lease is disposed. Throws
-    /// <see cref="ImageException"/> if the image or one of its layers is not in the store.
+    /// Holds the image for a run: its layers cannot be collected until the lease is disposed. A layer stored as its
+    /// compressed blob only (pulled with <see cref="LayerUnpacking.OnFirstUse"/>) is unpacked first, as an import
+    /// unpacks (see <see cref="UnpackAsync"/>); <see cref="ImageLease.Unpacked"/> says which. When every layer is unpacked
+    /// already this costs one statx per record. Throws <see cref="ImageException"/> if the image or one of its layers
+    /// is not in the store, or a stored blob is damaged.
     /// </summary>
     public ImageLease Lease(ImageReference reference, CancellationToken cancellationToken = default)
     {
@@ -151,9 +170,8 @@ public sealed partial class ImageStore
         try
         {
             var image = FindImage(reference) ?? throw new ImageException("the image is not in the store.", reference.ToString(), null, "Import or pull it first.");
-            var layers = image.Layers.Select(d => FindLayer(d) ?? throw new ImageException("a layer of the image is missing from the store.", reference.ToString(), d,
-                "Import the image again.")).ToImmutableArray();
-            return new ImageLease(image, layers, storeLock);
+            var layers = FindOrUnpackLayers(image, cancellationToken, out var unpacked);
+            return new ImageLease(image, layers, storeLock) { Unpacked = unpacked };
         }
         catch
         {
@@ -217,8 +235,8 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// What the store takes on disk: per image, shared and unique (each layer's tree and its compressed blob);
-    /// unreferenced layers; the other blobs (manifests, configs).
+    /// What the store takes on disk: per image, shared and unique (each layer's tree and its compressed blob, or the
+    /// blob alone for a layer not yet unpacked); unreferenced layers; the other blobs (manifests, configs).
     /// </summary>
     public StoreDiskUsage GetDiskUsage()
     {
@@ -233,6 +251,20 @@ public sealed partial class ImageStore
                     && new FileInfo(BlobPath(stored.SourceDigest)) is { Exists: true } blob && layerBlobs.Add(stored.SourceDigest.Encoded))
                     sizes[name] += blob.Length;
             }
+        // Layers kept only as their compressed blob (pulled without unpacking, not yet run): the blob is the layer's size.
+        int packed = 0;
+        foreach (var image in images)
+        {
+            if (image.Layers.All(l => sizes.ContainsKey(l.Encoded))) continue;
+            if (ReadStoredManifest(image) is not { } manifest || manifest.Layers.Length != image.Layers.Length) continue;
+            for (int i = 0; i < image.Layers.Length; i++)
+                if (!sizes.ContainsKey(image.Layers[i].Encoded) && new FileInfo(BlobPath(manifest.Layers[i].Digest)) is { Exists: true } blob
+                    && layerBlobs.Add(manifest.Layers[i].Digest.Encoded))
+                {
+                    sizes[image.Layers[i].Encoded] = blob.Length;
+                    packed++;
+                }
+        }
         var users = images.SelectMany(i => i.Layers.Distinct().Select(l => l.Encoded)).GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var perImage = images.Select(i =>
         {
@@ -243,7 +275,7 @@ public sealed partial class ImageStore
         }).ToImmutableArray();
         long blobs = Directory.EnumerateFiles(BlobsDirectory).Where(f => !layerBlobs.Contains(Path.GetFileName(f))).Sum(f => new FileInfo(f).Length);
         return new StoreDiskUsage(Root, perImage, sizes.Count, sizes.Values.Sum(),
-            sizes.Where(s => !users.ContainsKey(s.Key)).Sum(s => s.Value), blobs);
+            sizes.Where(s => !users.ContainsKey(s.Key)).Sum(s => s.Value), blobs) { PackedLayerCount = packed };
     }
 
     private void EnsureLayer(ImageSource source, Descriptor descriptor, Digest diffId, CancellationToken cancellationToken)
