@@ -30,7 +30,20 @@ internal static class PlanWriter
         int mountsOffset = Align(envpOffset + 4 * plan.Environment.Length);
         int rlimitsOffset = Align(mountsOffset + Unsafe.SizeOf<MountOpRecord>() * plan.Mounts.Length);
         int cgroupsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
-        int stringsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
+        // The overlays' layer fds (int32 arrays, one per overlay that has them) follow the cgroup files.
+        int layerFdsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
+        var layerFdOffsets = new uint[plan.Mounts.Length];
+        int layerFdsEnd = layerFdsOffset;
+        for (int i = 0; i < plan.Mounts.Length; i++)
+        {
+            var fds = plan.Mounts[i].LayerFds;
+            if (fds.IsDefaultOrEmpty) continue;
+            if (plan.Mounts[i].Kind != MountOpKind.Overlay || fds.Length != plan.Mounts[i].Source!.Split(':').Length)
+                throw new ArgumentException($"Mount step {i} has {fds.Length} layer fds: only an overlay has them, one per lower directory.", nameof(plan));
+            layerFdOffsets[i] = (uint)layerFdsEnd;
+            layerFdsEnd += 4 * fds.Length;
+        }
+        int stringsOffset = Align(layerFdsEnd);
 
         var strings = new StringTable(stringsOffset);
         var header = new PlanHeader
@@ -71,7 +84,7 @@ internal static class PlanWriter
 
         var argv = plan.Arguments.Select(a => strings.Add(a)).ToArray();
         var envp = plan.Environment.Select(e => strings.Add(e)).ToArray();
-        var mounts = plan.Mounts.Select(m => new MountOpRecord
+        var mounts = plan.Mounts.Select((m, i) => new MountOpRecord
         {
             Kind = (uint)m.Kind,
             Flags = (uint)m.Flags,
@@ -80,6 +93,7 @@ internal static class PlanWriter
             Data = strings.Add(m.Data, out uint dataLength),
             DataLength = dataLength,
             Mode = m.Mode,
+            LayerFds = layerFdOffsets[i],
         }).ToArray();
         var cgroups = plan.CgroupProcsFiles.Select(f => strings.Add(f)).ToArray();
         var rlimits = plan.ResourceLimits.Select(r => new RlimitRecord { Resource = r.Resource, Soft = r.Soft, Hard = r.Hard }).ToArray();
@@ -92,6 +106,9 @@ internal static class PlanWriter
         MemoryMarshal.AsBytes(mounts.AsSpan()).CopyTo(block.AsSpan(mountsOffset));
         MemoryMarshal.AsBytes(rlimits.AsSpan()).CopyTo(block.AsSpan(rlimitsOffset));
         MemoryMarshal.AsBytes(cgroups.AsSpan()).CopyTo(block.AsSpan(cgroupsOffset));
+        for (int i = 0; i < plan.Mounts.Length; i++)
+            if (layerFdOffsets[i] != 0)
+                MemoryMarshal.AsBytes(plan.Mounts[i].LayerFds.AsSpan()).CopyTo(block.AsSpan((int)layerFdOffsets[i]));
         strings.CopyTo(block.AsSpan(stringsOffset));
         return block;
     }

@@ -35,9 +35,12 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         {
             // Writes go to a fresh tmpfs, or to the host directories of a writable layer ("UPPER:WORK") that a commit reads.
             bool onDisk = spec.ImageUpperDirectory is not null;
+            // userxattr: layers unpacked rootless, or root's (which carry user.overlay.* too) in a user namespace,
+            // where an overlay cannot read trusted.overlay.*.
+            bool userXattr = image.UserXattr || (image.CarriesUserXattr && spec.Namespaces.HasFlag(SandboxNamespaces.User));
             _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', image.LowerDirectories),
                 Data: onDisk ? $"{spec.ImageUpperDirectory}:{spec.ImageWorkDirectory}" : TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
-                Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
+                Flags: MountFlags.NoSuid | MountFlags.NoDev | (userXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
             AddImageEtc(spec);
         }
         else
