@@ -33,9 +33,10 @@ public sealed class SandboxRunner
     /// <param name="initExecutablePath">sandbox-init (default: next to this assembly).</param>
     /// <param name="cgroups">Sandbox cgroups (default: the detected layout, on the real cgroup file system).</param>
     /// <param name="prepareLauncherThread">Run first on the launcher thread when it starts (tests: a seccomp filter there).</param>
+    /// <param name="idmappedLayers">Root's image layers idmapped for user-namespace runs (default: kept for <see cref="Namespaces.IdmappedLayers.DefaultIdleTimeout"/> after the last sandbox).</param>
     internal SandboxRunner(
         ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null,
-        Cgroups.SandboxCgroups? cgroups = null, Action? prepareLauncherThread = null)
+        Cgroups.SandboxCgroups? cgroups = null, Action? prepareLauncherThread = null, Namespaces.IdmappedLayers? idmappedLayers = null)
     {
         _syscalls = syscalls;
         _fileSystem = fileSystem;
@@ -47,7 +48,7 @@ public sealed class SandboxRunner
             launches: _launches);
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
-        _idmappedLayers = new Namespaces.IdmappedLayers(syscalls);
+        _idmappedLayers = idmappedLayers ?? new Namespaces.IdmappedLayers(syscalls);
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
         // The cgroups made ahead of time go too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>

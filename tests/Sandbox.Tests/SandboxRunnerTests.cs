@@ -172,7 +172,8 @@ public sealed class SandboxRunnerTests
     public async Task Root_s_image_in_a_user_namespace_launches_with_a_copy_of_each_idmapped_layer_released_when_the_start_fails()
     {
         var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.Overlay, 13, 0));
-        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0),
+            idmappedLayers: new global::Sandbox.Namespaces.IdmappedLayers(kernel, idleTimeout: TimeSpan.Zero));
         var image = new SandboxImage("test/i:1", ["/store/b/diff", "/store/a/diff"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: false) { CarriesUserXattr = true };
 
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithImage(image)));

@@ -12,14 +12,17 @@ internal sealed class IdmappedLayerLease : IDisposable
 {
     private readonly IdmappedLayers _owner;
     private readonly (string UidMap, string GidMap) _key;
+    private readonly ImmutableArray<string> _directories;
     private readonly ImmutableArray<SafeFileHandle> _trees;
     private readonly ISyscalls _syscalls;
     private int _disposed;
 
-    internal IdmappedLayerLease(IdmappedLayers owner, (string UidMap, string GidMap) key, ImmutableArray<SafeFileHandle> trees, ISyscalls syscalls)
+    internal IdmappedLayerLease(IdmappedLayers owner, (string UidMap, string GidMap) key, ImmutableArray<string> directories,
+        ImmutableArray<SafeFileHandle> trees, ISyscalls syscalls)
     {
         _owner = owner;
         _key = key;
+        _directories = directories;
         _trees = trees;
         _syscalls = syscalls;
     }
@@ -49,6 +52,6 @@ internal sealed class IdmappedLayerLease : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            _owner.Release(_key);
+            _owner.Release(_key, _directories);
     }
 }
