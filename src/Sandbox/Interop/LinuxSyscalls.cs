@@ -97,10 +97,11 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    // open_tree and mount_setattr: the unified table's numbers, the same on x86_64 and aarch64.
-    private const int SysOpenTree = 428, SysMountSetattr = 442;
-    private const uint OpenTreeClone = 1, OpenTreeCloexec = 0x80000 /* O_CLOEXEC */, AtEmptyPath = 0x1000, AtSymlinkNoFollow = 0x100;
-    private const ulong MountAttrIdmap = 0x00100000;
+    // open_tree and mount_setattr: the unified table's numbers, the same on x86_64 and aarch64 (checked against the
+    // headers, as the flags are, by PlanLayoutTests).
+    internal const int SysOpenTree = 428, SysMountSetattr = 442;
+    internal const uint OpenTreeClone = 1, OpenTreeCloexec = 0x80000 /* O_CLOEXEC */, AtEmptyPath = 0x1000, AtSymlinkNoFollow = 0x100;
+    internal const ulong MountAttrIdmap = 0x00100000;
 
     /// <summary>struct mount_attr (linux/mount.h, MOUNT_ATTR_SIZE_VER0).</summary>
     private struct MountAttr

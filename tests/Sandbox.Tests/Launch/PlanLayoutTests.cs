@@ -172,6 +172,13 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
     [InlineData("CLONE_NEWNET", CloneFlags.NewNet)]
     [InlineData("RLIMIT_CORE", ResourceLimit.Core)]
     [InlineData("RLIMIT_NOFILE", ResourceLimit.NoFile)]
+    [InlineData("SYS_open_tree", LinuxSyscalls.SysOpenTree)]
+    [InlineData("SYS_mount_setattr", LinuxSyscalls.SysMountSetattr)]
+    [InlineData("OPEN_TREE_CLONE", LinuxSyscalls.OpenTreeClone)]
+    [InlineData("OPEN_TREE_CLOEXEC", LinuxSyscalls.OpenTreeCloexec)]
+    [InlineData("AT_EMPTY_PATH", LinuxSyscalls.AtEmptyPath)]
+    [InlineData("AT_SYMLINK_NOFOLLOW", LinuxSyscalls.AtSymlinkNoFollow)]
+    [InlineData("MOUNT_ATTR_IDMAP", LinuxSyscalls.MountAttrIdmap)]
     public void A_copied_system_constant_has_the_value_of_the_system_header(string name, ulong value)
     {
         Assert.Equal(header.Number("const", name), (long)value);
