@@ -39,8 +39,8 @@ internal interface ISyscalls
 
     /// <summary>
     /// open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) of <paramref name="directory"/> (no symlink followed), made
-    /// idmapped with <paramref name="userNamespace"/> (mount_setattr MOUNT_ATTR_IDMAP): a detached mount that shows
-    /// the directory's on-disk ids through that namespace's maps.
+    /// idmapped with <paramref name="userNamespace"/> and read-only (mount_setattr MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY):
+    /// a detached mount that shows the directory's on-disk ids through that namespace's maps.
     /// </summary>
     /// <exception cref="SandboxException">Either call failed (the errno and the directory say what).</exception>
     SafeFileHandle OpenIdmappedTree(string directory, SafeFileHandle userNamespace);

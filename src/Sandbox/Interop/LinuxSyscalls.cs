@@ -101,7 +101,7 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
     // headers, as the flags are, by PlanLayoutTests).
     internal const int SysOpenTree = 428, SysMountSetattr = 442;
     internal const uint OpenTreeClone = 1, OpenTreeCloexec = 0x80000 /* O_CLOEXEC */, AtEmptyPath = 0x1000, AtSymlinkNoFollow = 0x100;
-    internal const ulong MountAttrIdmap = 0x00100000;
+    internal const ulong MountAttrIdmap = 0x00100000, MountAttrRdonly = 0x1;
 
     /// <summary>struct mount_attr (linux/mount.h, MOUNT_ATTR_SIZE_VER0).</summary>
     private struct MountAttr
@@ -124,7 +124,8 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         try
         {
             userNamespace.DangerousAddRef(ref added);
-            var attr = new MountAttr { AttrSet = MountAttrIdmap, UserNsFd = (ulong)userNamespace.DangerousGetHandle() };
+            // Read-only too: nothing in the sandbox's setup writes a lower layer, and nothing may.
+            var attr = new MountAttr { AttrSet = MountAttrIdmap | MountAttrRdonly, UserNsFd = (ulong)userNamespace.DangerousGetHandle() };
             byte empty = 0;
             if ((long)syscall(SysMountSetattr, fd, &empty, AtEmptyPath, &attr, sizeof(MountAttr)) != 0)
                 throw Errors.Host("idmap the image layer (mount_setattr MOUNT_ATTR_IDMAP; its file system must support idmapped mounts)", errno, directory);

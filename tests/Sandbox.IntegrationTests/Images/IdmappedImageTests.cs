@@ -115,6 +115,20 @@ public sealed class IdmappedImageTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task The_CLI_as_root_runs_root_s_image_in_a_user_namespace()
+    {
+        using var temp = TempDirectory.Create();
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+
+        var run = await RootlessCli.RunAsRootAsync(null, "run", "--image", Busybox.ToString(), "--store", store.Root, "--",
+            "/bin/sh", "-c", "echo $(cat /proc/self/uid_map) $(id -u) $(stat -c %u /bin/busybox)");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("0 524288 65536 1000 0\n", run.StandardOutput);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task An_image_unpacked_by_root_without_user_xattrs_is_refused_in_a_user_namespace_and_runs_without_one()
     {
         using var temp = TempDirectory.Create();

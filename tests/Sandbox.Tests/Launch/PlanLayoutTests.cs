@@ -179,6 +179,7 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
     [InlineData("AT_EMPTY_PATH", LinuxSyscalls.AtEmptyPath)]
     [InlineData("AT_SYMLINK_NOFOLLOW", LinuxSyscalls.AtSymlinkNoFollow)]
     [InlineData("MOUNT_ATTR_IDMAP", LinuxSyscalls.MountAttrIdmap)]
+    [InlineData("MOUNT_ATTR_RDONLY", LinuxSyscalls.MountAttrRdonly)]
     public void A_copied_system_constant_has_the_value_of_the_system_header(string name, ulong value)
     {
         Assert.Equal(header.Number("const", name), (long)value);
