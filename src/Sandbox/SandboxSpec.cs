@@ -56,7 +56,10 @@ public sealed partial record SandboxSpec
     /// <summary>The payload's user and group inside the sandbox.</summary>
     public SandboxIdentity User { get; init; } = SandboxIdentity.DefaultSandboxUser;
 
-    /// <summary>When the host runs as root: the host ids the sandbox user is mapped to (a rootless host always maps its own ids).</summary>
+    /// <summary>
+    /// When the host runs as root: the host ids the sandbox user is mapped to (a rootless host always maps its own ids;
+    /// an image of root's store in a user namespace maps a block instead, <see cref="HostIdRange"/>).
+    /// </summary>
     public SandboxIdentity HostIdentity { get; init; } = SandboxIdentity.Nobody;
 
     /// <summary>

@@ -71,15 +71,15 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
             EnvironmentInherited: false,
             NewSession: true,
             Mounts: [.. mounts.Where(m => m.Kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Overlay or MountOpKind.Proc or MountOpKind.Devpts)
-                .Select(Describe)]);
+                .Select(m => Describe(m, idmap))]);
         return (plan, isolation);
     }
 
-    private static string Describe(MountOp op) => op.Kind switch
+    private static string Describe(MountOp op, bool idmappedLayers) => op.Kind switch
     {
         MountOpKind.Bind => $"{op.Target} <- {op.Source} ({(op.Flags.HasFlag(MountFlags.ReadOnly) ? "ro" : "rw")})",
         MountOpKind.Tmpfs => $"{op.Target} tmpfs ({op.Data})",
-        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s), writes to " +
+        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s){(idmappedLayers ? " idmapped through the sandbox's id maps" : "")}, writes to " +
             (op.Flags.HasFlag(MountFlags.DiskUpper) ? $"the host directory {op.Data!.Split(':')[0]}" : $"a tmpfs ({op.Data})"),
         _ => $"{op.Target} {op.Kind.ToString().ToLowerInvariant()}",
     };

@@ -264,6 +264,7 @@ public sealed class LaunchPlannerTests
         Assert.True(plan.IdmapImageLayers);
         Assert.Equal(("0 200000 65536\n", "0 300000 65536\n"), (plan.UidMap, plan.GidMap));
         Assert.Equal(new SandboxIdentity(201000, 301000), isolation.HostUser);
+        Assert.Contains(isolation.Mounts, m => m.StartsWith("/ overlay of 2 layer(s) idmapped through the sandbox's id maps, writes to a tmpfs", StringComparison.Ordinal));
         var overlay = plan.Mounts.Single(m => m.Kind == MountOpKind.Overlay);
         Assert.True(overlay.Flags.HasFlag(MountFlags.UserXattr));
         Assert.True(overlay.LayerFds.IsDefaultOrEmpty); // the runner fills them in with the fds it holds
