@@ -718,6 +718,15 @@ static int plan_is_valid(const struct sbx_plan *p)
     if (p->cgroup_fd >= 0 && p->cgroup_procs_count == 0) return 0;
     if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
+    /* An overlay's layer fds: one int32 per lower directory of its source, inside the block. */
+    const struct sbx_mount_op *ops = (const struct sbx_mount_op *)((const char *)p + p->mounts);
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        if (!ops[i].layer_fds) continue;
+        if (ops[i].kind != SBX_OP_OVERLAY || !ops[i].source || ops[i].source >= p->total_size) return 0;
+        uint64_t lowers = 1;
+        for (const char *s = (const char *)p + ops[i].source; *s; s++) lowers += *s == ':';
+        if ((uint64_t)ops[i].layer_fds + lowers * 4 > p->total_size) return 0;
+    }
     /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
     /* A supervisor needs a filter to listen to. */
