@@ -108,8 +108,9 @@ public sealed partial record SandboxSpec
         {
             if (!image.CarriesUserXattr)
                 problems.Add($"Image '{image.Reference}' was unpacked by root before its layers carried user.overlay.* xattrs (its opaque directories are " +
-                    "trusted.overlay.* only), which an overlay mounted inside a user namespace cannot read: import or pull the image again " +
-                    "(its layers then carry both), or as root add .WithoutNamespaces(SandboxNamespaces.User) (the sandbox still drops every capability and sets no_new_privs).");
+                    "trusted.overlay.* only), which an overlay mounted inside a user namespace cannot read: remove it and its layers " +
+                    "(ImageStore.RemoveImage then CollectGarbage; CLI: sandbox rmi --prune REF) and import or pull the image again (its layers then carry both), " +
+                    "or as root add .WithoutNamespaces(SandboxNamespaces.User) (the sandbox still drops every capability and sets no_new_privs).");
             else if (!hostIsRoot)
                 problems.Add($"Image '{image.Reference}' is in root's store (its files carry the image's real owners), which only a root host can map into a " +
                     "user namespace (idmapped layers): run the host as root, or import the image into a store of the host user for a rootless run.");

@@ -147,6 +147,28 @@ public sealed class IdmappedImageTests
         Assert.Equal("new\n", without.StandardOutput.Text);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Removing_an_old_image_with_its_layers_and_importing_it_again_makes_it_run_in_a_user_namespace()
+    {
+        using var temp = TempDirectory.Create();
+        var old = ImageStore.Open(new ImageStoreOptions
+        {
+            Root = temp.Combine("store"),
+            Layers = LayerApplyOptions.Root.WithXattrNamespace(OverlayXattrNamespace.Trusted),
+        });
+        await ImportBusyboxAsync(old);
+        Assert.True(old.RemoveImage(Busybox));
+        old.CollectGarbage();
+
+        var store = NewStore(temp);
+        await ImportBusyboxAsync(store);
+        using var lease = store.Lease(Busybox);
+        var result = (await Shell(lease, "ls /usr/share/data").RunAsync()).EnsureSuccess();
+
+        Assert.All(lease.Layers, l => Assert.Equal(OverlayXattrNamespace.TrustedAndUser, l.XattrNamespace));
+        Assert.Equal("new\n", result.StandardOutput.Text);
+    }
+
     /// <summary>
     /// How many of the host's open fds are detached mounts: the root of a mount (fdinfo's mnt_id) that is in no mount
     /// table of the host's namespace — what open_tree(OPEN_TREE_CLONE) returns and nothing else in this process makes.
