@@ -42,6 +42,12 @@ internal sealed class TimingSyscalls(ISyscalls inner) : ISyscalls
 
     public bool MakeCurrentThreadIdle() => inner.MakeCurrentThreadIdle();
 
+    public SafeFileHandle CreateUserNamespace(string uidMap, string gidMap) => inner.CreateUserNamespace(uidMap, gidMap);
+
+    public SafeFileHandle OpenIdmappedTree(string directory, SafeFileHandle userNamespace) => inner.OpenIdmappedTree(directory, userNamespace);
+
+    public SafeFileHandle CloneTree(SafeFileHandle tree) => inner.CloneTree(tree);
+
     public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSealedMemoryFile(name, contents);
 
     public IReadOnlyList<string> ReadKernelLog() => inner.ReadKernelLog();

@@ -34,10 +34,16 @@ internal sealed class CommitOption : IDisposable
 
     private ImageCommitOptions _options = new ImageCommitOptions().WithCreatedBy("sandbox run --commit");
 
-    /// <summary>The spec writing to the layer, on a writable root (there is nothing to commit otherwise); its mount targets are left out of the commit.</summary>
+    /// <summary>
+    /// The spec writing to the layer, on a writable root (there is nothing to commit otherwise); its mount targets are
+    /// left out of the commit. As root on root's store, without a user namespace: a sandbox in one cannot own the
+    /// layer's host directory.
+    /// </summary>
     public SandboxSpec Apply(SandboxSpec spec)
     {
         _options = _options.WithExcludedMountTargets(spec);
+        if (Environment.IsPrivilegedProcess && spec.Image is { UserXattr: false })
+            spec = spec.WithoutNamespaces(SandboxNamespaces.User);
         return spec.WithImageWritableLayer(_layer).WithWritableRoot();
     }
 

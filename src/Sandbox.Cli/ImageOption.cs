@@ -17,8 +17,9 @@ internal static class ImageOption
 
     /// <summary>
     /// Leases <paramref name="reference"/> from the store and puts the sandbox on it (with the image's command when
-    /// <paramref name="argv"/> is empty). A root store's layers are read by an overlay only outside a user namespace,
-    /// so as root the CLI runs such an image without one (capabilities are still dropped, no_new_privs still set).
+    /// <paramref name="argv"/> is empty). A root store's layers run in a user namespace idmapped; only layers unpacked
+    /// before they carried user.overlay.* xattrs need an overlay outside one, so as root the CLI runs such an image
+    /// without a user namespace (capabilities are still dropped, no_new_privs still set).
     /// </summary>
     public static (SandboxSpec? Spec, ImageLease? Lease, string? Problem) Open(string reference, string? store, string[] argv)
     {
@@ -27,7 +28,7 @@ internal static class ImageOption
         var lease = ImageStore.Open(new ImageStoreOptions { Root = StoreRoot(store) }).Lease(parsed);
         var image = SandboxImage.From(lease);
         var spec = argv.Length == 0 ? SandboxSpec.FromImage(lease) : SandboxSpec.Command(argv[0], argv.Skip(1)).WithImage(image);
-        if (!image.UserXattr && Environment.IsPrivilegedProcess)
+        if (!image.UserXattr && !image.CarriesUserXattr && Environment.IsPrivilegedProcess)
             spec = spec.WithoutNamespaces(SandboxNamespaces.User);
         return (spec, lease, null);
     }

@@ -28,6 +28,7 @@ public sealed class RunningSandbox : IAsyncDisposable
     private readonly System.Collections.Immutable.ImmutableArray<EnforcedLimit> _enforced;
     private int _cgroupReleased;
     private SafeFileHandle? _mountNamespace;
+    private IDisposable? _heldLayers;
     private readonly Lock _gate = new();
     private long _exitedAt;
     private KillReason _killReason;
@@ -36,7 +37,8 @@ public sealed class RunningSandbox : IAsyncDisposable
     private bool _disposed;
 
     internal RunningSandbox(SandboxRunner runner, SandboxSpec spec, AppliedIsolation isolation, Cgroups.SandboxCgroups.Assignment limits, int pid,
-        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report, SafeFileHandle? mountNamespace = null)
+        PidfdHandle process, long started, Stream stdin, Stream stdout, Stream stderr, SafeFileHandle report, SafeFileHandle? mountNamespace = null,
+        IDisposable? heldLayers = null)
     {
         _runner = runner;
         Spec = spec;
@@ -46,6 +48,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         _started = started;
         _report = report;
         _mountNamespace = mountNamespace;
+        _heldLayers = heldLayers;
         _cgroup = limits.Cgroup;
         _enforced = limits.Enforced;
         StandardInput = stdin;
@@ -126,6 +129,7 @@ public sealed class RunningSandbox : IAsyncDisposable
             await _exited.ConfigureAwait(false);
             Collect();
             ReleaseMountNamespace();
+            ReleaseHeldLayers();
             await ReleaseCgroupAsync().ConfigureAwait(false);
             throw new OperationCanceledException(
                 $"The sandbox running '{Spec.Program}' (pid {Pid}) was cancelled; it and every process in it have been killed.",
@@ -133,6 +137,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         }
         var result = Collect();
         ReleaseMountNamespace();
+        ReleaseHeldLayers();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         return result;
     }
@@ -181,6 +186,7 @@ public sealed class RunningSandbox : IAsyncDisposable
         }
         Collect();
         ReleaseMountNamespace();
+        ReleaseHeldLayers();
         await ReleaseCgroupAsync().ConfigureAwait(false);
         lock (_gate)
         {
@@ -328,6 +334,9 @@ public sealed class RunningSandbox : IAsyncDisposable
         if (Interlocked.Exchange(ref _mountNamespace, null) is { } handle && !_runner.Cleanup.TryDefer(handle.Dispose))
             handle.Dispose();
     }
+
+    /// <summary>Lets go of the idmapped image layers this sandbox was launched with (the last holder closes them).</summary>
+    private void ReleaseHeldLayers() => Interlocked.Exchange(ref _heldLayers, null)?.Dispose();
 
     /// <summary>
     /// Removes the sandbox's cgroup once its accounting has been read: on the runner's clean-up thread, so the result

@@ -17,6 +17,13 @@ namespace Sandbox;
 /// <param name="UserXattr">Whether the layers' opaque directories use user.overlay.* (unpacked rootless), so the overlay is mounted with <c>userxattr</c>.</param>
 public sealed record SandboxImage(string Reference, ImmutableArray<string> LowerDirectories, ContainerConfig Config, bool UserXattr)
 {
+    /// <summary>
+    /// Whether every layer marks its opaque directories with user.overlay.* xattrs (rootless unpacks, and root's, which
+    /// write trusted.overlay.* too), so an overlay mounted with <c>userxattr</c> inside a user namespace reads them. Root's
+    /// layers (not <see cref="UserXattr"/>) are then mounted idmapped through the sandbox's id maps.
+    /// </summary>
+    public bool CarriesUserXattr { get; init; }
+
     /// <summary>The image's user as ids, or null when the image names none (the spec's user stays).</summary>
     public SandboxIdentity? User { get; init; }
 
@@ -33,6 +40,7 @@ public sealed record SandboxImage(string Reference, ImmutableArray<string> Lower
         return new SandboxImage(lease.Image.Reference.ToString(), lowers, config,
             lease.Layers.Any(l => l.XattrNamespace == OverlayXattrNamespace.User))
         {
+            CarriesUserXattr = lease.Layers.All(l => l.XattrNamespace is OverlayXattrNamespace.User or OverlayXattrNamespace.TrustedAndUser),
             User = user,
             UserProblem = problem,
         };

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.IO.Pipes;
 using Microsoft.Win32.SafeHandles;
@@ -22,6 +23,7 @@ public sealed class SandboxRunner
     private readonly Lazy<SafeFileHandle> _init;
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
+    private readonly Namespaces.IdmappedLayers _idmappedLayers;
     private readonly LaunchActivity _launches = new();
     private readonly DeferredCleanup _cleanup;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
@@ -31,9 +33,10 @@ public sealed class SandboxRunner
     /// <param name="initExecutablePath">sandbox-init (default: next to this assembly).</param>
     /// <param name="cgroups">Sandbox cgroups (default: the detected layout, on the real cgroup file system).</param>
     /// <param name="prepareLauncherThread">Run first on the launcher thread when it starts (tests: a seccomp filter there).</param>
+    /// <param name="idmappedLayers">Root's image layers idmapped for user-namespace runs (default: kept for <see cref="Namespaces.IdmappedLayers.DefaultIdleTimeout"/> after the last sandbox).</param>
     internal SandboxRunner(
         ISyscalls syscalls, IHostFileSystem fileSystem, string? initExecutablePath = null,
-        Cgroups.SandboxCgroups? cgroups = null, Action? prepareLauncherThread = null)
+        Cgroups.SandboxCgroups? cgroups = null, Action? prepareLauncherThread = null, Namespaces.IdmappedLayers? idmappedLayers = null)
     {
         _syscalls = syscalls;
         _fileSystem = fileSystem;
@@ -45,6 +48,7 @@ public sealed class SandboxRunner
             launches: _launches);
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
+        _idmappedLayers = idmappedLayers ?? new Namespaces.IdmappedLayers(syscalls);
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
         // The cgroups made ahead of time go too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -70,6 +74,9 @@ public sealed class SandboxRunner
 
     /// <summary>The clean-up after runs that no result waits for: dead sandboxes' mount namespaces and cgroups.</summary>
     internal DeferredCleanup Cleanup => _cleanup;
+
+    /// <summary>Root's image layers idmapped for the sandboxes that run on them in a user namespace.</summary>
+    internal Namespaces.IdmappedLayers IdmappedLayers => _idmappedLayers;
 
     /// <summary>The network namespaces made ahead of time (root hosts only), or null.</summary>
     internal Namespaces.PreparedNetworkNamespaces? NetworkNamespaces => _networkNamespaces;
@@ -158,8 +165,20 @@ public sealed class SandboxRunner
         var childEnds = new List<SafeFileHandle>();
         bool started = false;
         SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null, supervisorHost = null;
+        Namespaces.IdmappedLayerLease? idmappedLayers = null;
         try
         {
+            // Root's image layers in a user namespace: idmapped mounts of them (made once per mapping and held while
+            // a sandbox uses them), copied for this launch; the child moves the copies over the layer directories.
+            if (plan.IdmapImageLayers)
+            {
+                idmappedLayers = _idmappedLayers.Acquire(plan.UidMap!, plan.GidMap!, spec.Image!.LowerDirectories);
+                var copies = idmappedLayers.CloneForLaunch();
+                childEnds.AddRange(copies);
+                ImmutableArray<int> fds = [.. copies.Select(c => (int)c.DangerousGetHandle())];
+                plan = plan with { Mounts = [.. plan.Mounts.Select(m => m.Kind == MountOpKind.Overlay ? m with { LayerFds = fds } : m)] };
+            }
+
             // cgroup v2: the launcher clones the child straight into its cgroup through this fd (CLONE_INTO_CGROUP);
             // cgroup.procs stays in the plan for kernels that cannot.
             if (limits.Cgroup?.OpenDirectoryForClone() is { } cgroupDirectory)
@@ -213,8 +232,9 @@ public sealed class SandboxRunner
 
             var running = new RunningSandbox(this, spec, isolation, limits, launched.Pid, launched.Process!, startedAt,
                 ToStream(ref stdinHost, PipeDirection.Out), ToStream(ref stdoutHost, PipeDirection.In),
-                ToStream(ref stderrHost, PipeDirection.In), reportHost!, launched.MountNamespace);
+                ToStream(ref stderrHost, PipeDirection.In), reportHost!, launched.MountNamespace, idmappedLayers);
             reportHost = null;
+            idmappedLayers = null;
             started = true;
             if (supervisorHost is not null)
             {
@@ -239,6 +259,7 @@ public sealed class SandboxRunner
             stderrHost?.Dispose();
             reportHost?.Dispose();
             supervisorHost?.Dispose();
+            idmappedLayers?.Dispose();
         }
 
         int Pipe(int childEnd, ref SafeFileHandle? hostEnd)

@@ -107,7 +107,7 @@ public sealed partial record SandboxSpec
     [Pure]
     public SandboxSpec WithImageWriteSize(long bytes) => this with { ImageWriteSizeBytes = bytes };
 
-    private void ValidateImage(List<string> problems)
+    private void ValidateImage(List<string> problems, bool hostIsRoot)
     {
         ValidateImageWritableLayer(problems);
         if (Image is not { } image) return;
@@ -117,10 +117,28 @@ public sealed partial record SandboxSpec
         else
             foreach (var dir in image.LowerDirectories.Where(d => d.Contains(':', StringComparison.Ordinal) || !Path.IsPathFullyQualified(d)))
                 problems.Add($"Image '{image.Reference}' layer directory '{dir}' is not an absolute path without ':': open the store at such a path.");
+        // Root's layers run in a user namespace idmapped (the launcher mounts each through the sandbox's id maps), and
+        // with userxattr: that needs the user.overlay.* opaque marks, which only layers unpacked since root writes
+        // both namespaces carry. A rootless host cannot idmap at all.
         if (!image.UserXattr && Namespaces.HasFlag(SandboxNamespaces.User))
-            problems.Add($"Image '{image.Reference}' was unpacked by root (its opaque directories are trusted.overlay.* xattrs, and its store is root's), " +
-                "which an overlay mounted inside a user namespace cannot read: as root add .WithoutNamespaces(SandboxNamespaces.User) " +
-                "(the sandbox still drops every capability and sets no_new_privs), or import the image into a store of the host user for a rootless run.");
+        {
+            if (!image.CarriesUserXattr)
+                problems.Add($"Image '{image.Reference}' was unpacked by root before its layers carried user.overlay.* xattrs (its opaque directories are " +
+                    "trusted.overlay.* only), which an overlay mounted inside a user namespace cannot read: remove it and its layers " +
+                    "(ImageStore.RemoveImage then CollectGarbage; CLI: sandbox rmi --prune REF) and import or pull the image again (its layers then carry both), " +
+                    "or as root add .WithoutNamespaces(SandboxNamespaces.User) (the sandbox still drops every capability and sets no_new_privs).");
+            else if (!hostIsRoot)
+                problems.Add($"Image '{image.Reference}' is in root's store (its files carry the image's real owners), which only a root host can map into a " +
+                    "user namespace (idmapped layers): run the host as root, or import the image into a store of the host user for a rootless run.");
+            else if (Math.Max(User.Uid, User.Gid) >= (HostIdRange?.Count ?? HostIdRange.MinimumCount))
+                problems.Add($"User {User} lies outside the {HostIdRange?.Count ?? HostIdRange.MinimumCount} ids a root host maps for an image of its store in a user namespace: " +
+                    "run as a user below that, or give a larger block with WithHostIdRange.");
+            else if (ImageUpperDirectory is not null)
+                problems.Add($"Image '{image.Reference}' is in root's store and the spec keeps its writes in a host directory (WithImageWritableLayer), which " +
+                    "a sandbox in a user namespace cannot own: add .WithoutNamespaces(SandboxNamespaces.User) for a run whose writes are committed.");
+        }
+        if (HostIdRange is { } range && (range.Count == 0 || (ulong)range.FirstUid + range.Count > uint.MaxValue || (ulong)range.FirstGid + range.Count > uint.MaxValue))
+            problems.Add($"HostIdRange {range} is empty or runs past the last id: name a block of at least one id below 4294967295.");
         if (ImageWriteSizeBytes < 4096)
             problems.Add($"ImageWriteSizeBytes {ImageWriteSizeBytes} is too small: give the image's writable layer at least 4096 bytes.");
         if (string.IsNullOrEmpty(Program) && image.Config.Command.IsEmpty)

@@ -56,7 +56,7 @@ public sealed partial record SandboxSpec
         ValidateLimits(problems);
         ValidateStreams(problems);
         ValidateSeccomp(problems);
-        ValidateImage(problems);
+        ValidateImage(problems, hostIsRoot);
 
         var targets = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mount in Mounts)

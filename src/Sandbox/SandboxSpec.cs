@@ -56,8 +56,18 @@ public sealed partial record SandboxSpec
     /// <summary>The payload's user and group inside the sandbox.</summary>
     public SandboxIdentity User { get; init; } = SandboxIdentity.DefaultSandboxUser;
 
-    /// <summary>When the host runs as root: the host ids the sandbox user is mapped to (a rootless host always maps its own ids).</summary>
+    /// <summary>
+    /// When the host runs as root: the host ids the sandbox user is mapped to (a rootless host always maps its own ids;
+    /// an image of root's store in a user namespace maps a block instead, <see cref="HostIdRange"/>).
+    /// </summary>
     public SandboxIdentity HostIdentity { get; init; } = SandboxIdentity.Nobody;
+
+    /// <summary>
+    /// When the host is root and runs an image of root's store in a user namespace: the host ids the sandbox's ids
+    /// 0..65535 map to (instead of <see cref="HostIdentity"/>), or null for root's block in /etc/subuid and
+    /// /etc/subgid, else <see cref="HostIdRange.Default"/>.
+    /// </summary>
+    public HostIdRange? HostIdRange { get; init; }
 
     /// <summary>Mounts added on top of the default root, in order.</summary>
     public ImmutableArray<SandboxMount> Mounts { get; init; } = [];
@@ -143,6 +153,13 @@ public sealed partial record SandboxSpec
     /// <summary>When the host is root: the host ids the sandbox user maps to (default nobody:nogroup).</summary>
     [Pure]
     public SandboxSpec WithHostIdentity(uint uid, uint gid) => this with { HostIdentity = new SandboxIdentity(uid, gid) };
+
+    /// <summary>
+    /// When the host is root and runs an image of root's store in a user namespace: the block of host ids the
+    /// sandbox's ids 0..Count-1 map to, so the image's files keep their owners inside (see <see cref="HostIdRange"/>).
+    /// </summary>
+    [Pure]
+    public SandboxSpec WithHostIdRange(HostIdRange range) => this with { HostIdRange = range };
 
     /// <summary>Binds a host path read-only at <paramref name="target"/> (default: the same path).</summary>
     [Pure]

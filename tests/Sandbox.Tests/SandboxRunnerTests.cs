@@ -168,6 +168,39 @@ public sealed class SandboxRunnerTests
         Assert.All(kernel.Pipes, p => Assert.True(p.Read.IsClosed && p.Write.IsClosed, "A pipe end was left open."));
     }
 
+    [Fact]
+    public async Task Root_s_image_in_a_user_namespace_launches_with_a_copy_of_each_idmapped_layer_released_when_the_start_fails()
+    {
+        var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.Overlay, 13, 0));
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0),
+            idmappedLayers: new global::Sandbox.Namespaces.IdmappedLayers(kernel, idleTimeout: TimeSpan.Zero));
+        var image = new SandboxImage("test/i:1", ["/store/b/diff", "/store/a/diff"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: false) { CarriesUserXattr = true };
+
+        await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithImage(image)));
+
+        var plan = Assert.Single(kernel.Launched);
+        var overlay = plan.Mounts.Single(m => m.Kind == MountOpKind.Overlay);
+        Assert.Equal(kernel.TreeCopies.Select(c => Fd(c.Copy)), overlay.LayerFds);
+        Assert.Equal(["/store/b/diff", "/store/a/diff"], kernel.IdmappedTrees.Select(t => t.Directory));
+        Assert.Equal("0 524288 65536\n", Assert.Single(kernel.UserNamespaces).UidMap);
+        Assert.All(kernel.TreeCopies, c => Assert.True(c.Copy.IsClosed, "A launch copy was left open."));
+        Assert.Equal(0, runner.IdmappedLayers.OpenMappings);
+        Assert.All(kernel.IdmappedTrees, t => Assert.True(t.Tree.IsClosed, "An idmapped layer was left open."));
+    }
+
+    [Fact]
+    public async Task Without_a_user_namespace_root_s_image_is_not_idmapped()
+    {
+        var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.ExecPayload, ENOENT, -1));
+        var runner = new SandboxRunner(kernel, FakeHostFileSystem.SplitUsr(), AnExistingFile, new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
+        var image = new SandboxImage("test/i:1", ["/store/a/diff"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: false) { CarriesUserXattr = true };
+
+        await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(SandboxSpec.Command("/bin/true").WithImage(image).WithoutNamespaces(SandboxNamespaces.User)));
+
+        Assert.Empty(kernel.UserNamespaces);
+        Assert.True(Assert.Single(kernel.Launched).Mounts.Single(m => m.Kind == MountOpKind.Overlay).LayerFds.IsDefaultOrEmpty);
+    }
+
     private static NativeLaunchResult Failure(SetupStage stage, int errno, int opIndex) =>
         new(-1, null, new NativeSetupError(stage, errno, opIndex, "detail"));
 

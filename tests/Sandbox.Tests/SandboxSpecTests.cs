@@ -18,6 +18,7 @@ public sealed class SandboxSpecTests
         { "WithSharedNetwork", s => s.WithSharedNetwork(), s => s.Namespaces },
         { "WithUser", s => s.WithUser(1, 2), s => s.User },
         { "WithHostIdentity", s => s.WithHostIdentity(1, 2), s => s.HostIdentity },
+        { "WithHostIdRange", s => s.WithHostIdRange(new HostIdRange(100000, 200000, 65536)), s => s.HostIdRange },
         { "AddReadOnlyBind", s => s.AddReadOnlyBind("/a"), s => s.Mounts.Length },
         { "AddWritableBind", s => s.AddWritableBind("/a"), s => s.Mounts.Length },
         { "AddTmpfs", s => s.AddTmpfs("/a"), s => s.Mounts.Length },

@@ -31,6 +31,25 @@ internal interface ISyscalls
     SafeFileHandle? TryCreateNetworkNamespace(out int errno);
 
     /// <summary>
+    /// A user namespace with these uid_map and gid_map contents (root writes them), made by a short-lived child of
+    /// the native launcher: an fd (close-on-exec) for mount_setattr(MOUNT_ATTR_IDMAP).
+    /// </summary>
+    /// <exception cref="SandboxException">The kernel refused (the errno and the maps say what).</exception>
+    SafeFileHandle CreateUserNamespace(string uidMap, string gidMap);
+
+    /// <summary>
+    /// open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) of <paramref name="directory"/> (no symlink followed), made
+    /// idmapped with <paramref name="userNamespace"/> and read-only (mount_setattr MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY):
+    /// a detached mount that shows the directory's on-disk ids through that namespace's maps.
+    /// </summary>
+    /// <exception cref="SandboxException">Either call failed (the errno and the directory say what).</exception>
+    SafeFileHandle OpenIdmappedTree(string directory, SafeFileHandle userNamespace);
+
+    /// <summary>open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH) of a detached mount: a copy (idmapping included) for one launch.</summary>
+    /// <exception cref="SandboxException">The kernel refused.</exception>
+    SafeFileHandle CloneTree(SafeFileHandle tree);
+
+    /// <summary>
     /// sched_setscheduler(SCHED_IDLE) for the calling thread: it then runs only on CPU time nothing else wants (work ahead
     /// of time must not delay the launches it prepares). False if the kernel refused.
     /// </summary>

@@ -16,6 +16,10 @@ internal static unsafe partial class NativeLauncherMethods
     [LibraryImport(LibraryName, EntryPoint = "sbx_create_network_namespace")]
     public static partial int CreateNetworkNamespace(int* namespaceFd);
 
+    /// <summary>Makes a user namespace with these maps (NUL-terminated map texts): 0 and an fd, or -errno.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_create_user_namespace")]
+    public static partial int CreateUserNamespace(byte* uidMap, byte* gidMap, int* namespaceFd);
+
     /// <summary>sizeof() of the launcher's records, by record number (1 plan ... 6 launch result).</summary>
     [LibraryImport(LibraryName, EntryPoint = "sbx_layout_size")]
     public static partial uint LayoutSize(uint record);

@@ -51,6 +51,13 @@ internal sealed record LaunchPlan
     /// </summary>
     public ImmutableArray<int> CgroupProcsFds { get; init; } = [];
 
+    /// <summary>
+    /// Host side only, not on the wire: the image root's layers are root's and the sandbox has a user namespace, so
+    /// the runner gives the overlay idmapped copies of them (<see cref="MountOp.LayerFds"/>) made with
+    /// <see cref="UidMap"/> and <see cref="GidMap"/>.
+    /// </summary>
+    public bool IdmapImageLayers { get; init; }
+
     /// <summary>Value equality over the arrays too (records compare ImmutableArray by reference).</summary>
     public bool Equivalent(LaunchPlan other) =>
         this with { Arguments = [], Environment = [], Mounts = [], ResourceLimits = [], CgroupProcsFiles = [], CgroupProcsFds = [] }
@@ -71,7 +78,22 @@ internal sealed record LaunchPlan
 /// <param name="Flags">Mount flags.</param>
 /// <param name="Mode">Permissions of a created directory or file.</param>
 internal sealed record MountOp(MountOpKind Kind, string Target, string? Source = null, string? Data = null,
-    MountFlags Flags = MountFlags.None, uint Mode = 0);
+    MountFlags Flags = MountFlags.None, uint Mode = 0)
+{
+    /// <summary>
+    /// An overlay's idmapped lower layers: one fd per lower directory of <see cref="Source"/> (a detached mount the
+    /// launcher's child puts over that directory first), -1 for a directory used as it is; empty = none.
+    /// </summary>
+    public ImmutableArray<int> LayerFds { get; init; } = [];
+
+    /// <summary>Value equality, <see cref="LayerFds"/> compared element by element.</summary>
+    public bool Equals(MountOp? other) =>
+        other is not null && Kind == other.Kind && Target == other.Target && Source == other.Source && Data == other.Data
+        && Flags == other.Flags && Mode == other.Mode && LayerFds.AsSpan().SequenceEqual(other.LayerFds.AsSpan());
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Kind, Target, Source, Data, Flags, Mode, LayerFds.Length);
+}
 
 /// <summary>A setrlimit applied before exec.</summary>
 internal readonly record struct ResourceLimit(uint Resource, ulong Soft, ulong Hard)

@@ -12,7 +12,10 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
 
     public (LaunchPlan Plan, AppliedIsolation Isolation) Plan(SandboxSpec spec, uint hostEuid, uint hostEgid)
     {
-        var identity = IdentityPlan.For(spec, hostEuid, hostEgid);
+        // Root's image layers in a user namespace: the spec's block of host ids, else root's subordinate ids, else the default.
+        bool idmap = IdentityPlan.IdmapsImageLayers(spec, hostEuid);
+        var imageIds = idmap ? spec.HostIdRange ?? HostIdRange.FromSubordinateIds(fs.TryReadText("/etc/subuid"), fs.TryReadText("/etc/subgid")) ?? HostIdRange.Default : null;
+        var identity = IdentityPlan.For(spec, hostEuid, hostEgid, imageIds);
         var ns = spec.Namespaces;
         string staging = StagingCandidates.FirstOrDefault(p => fs.GetKind(p) == HostFileKind.Directory)
             ?? throw new SandboxUnsupportedException(
@@ -44,6 +47,8 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
             Arguments = [spec.Program, .. spec.Arguments],
             Environment = [.. spec.Environment.Select(kv => $"{kv.Key}={kv.Value}")],
             Mounts = mounts,
+            // Root's layers carry the image's real ids: in a user namespace they are mounted through its maps.
+            IdmapImageLayers = idmap,
             ResourceLimits =
             [
                 new ResourceLimit(ResourceLimit.Core, 0, 0),
@@ -66,15 +71,15 @@ internal sealed class LaunchPlanner(IHostFileSystem fs)
             EnvironmentInherited: false,
             NewSession: true,
             Mounts: [.. mounts.Where(m => m.Kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Overlay or MountOpKind.Proc or MountOpKind.Devpts)
-                .Select(Describe)]);
+                .Select(m => Describe(m, idmap))]);
         return (plan, isolation);
     }
 
-    private static string Describe(MountOp op) => op.Kind switch
+    private static string Describe(MountOp op, bool idmappedLayers) => op.Kind switch
     {
         MountOpKind.Bind => $"{op.Target} <- {op.Source} ({(op.Flags.HasFlag(MountFlags.ReadOnly) ? "ro" : "rw")})",
         MountOpKind.Tmpfs => $"{op.Target} tmpfs ({op.Data})",
-        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s), writes to " +
+        MountOpKind.Overlay => $"{op.Target} overlay of {op.Source!.Split(':').Length} layer(s){(idmappedLayers ? " idmapped through the sandbox's id maps" : "")}, writes to " +
             (op.Flags.HasFlag(MountFlags.DiskUpper) ? $"the host directory {op.Data!.Split(':')[0]}" : $"a tmpfs ({op.Data})"),
         _ => $"{op.Target} {op.Kind.ToString().ToLowerInvariant()}",
     };

@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 7;
+    public const uint PlanVersion = 8;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -110,7 +110,7 @@ internal struct MountOpRecord
     public uint Data;
     public uint DataLength;
     public uint Mode;
-    public uint Reserved;
+    public uint LayerFds;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -59,11 +59,21 @@ internal static class PlanReader
                 Str(b, m.Source),
                 m.Data == 0 ? null : Encoding.UTF8.GetString(Slice(b, m.Data, m.DataLength)),
                 (MountFlags)m.Flags,
-                m.Mode))],
+                m.Mode) { LayerFds = LayerFds(b, m) })],
             ResourceLimits = [.. rlimits.Select(r => new ResourceLimit(r.Resource, r.Soft, r.Hard))],
             CgroupProcsFiles = [.. cgroups.Select(o => Str(b, o)!)],
             CgroupProcsFds = [.. cgroupFds],
         };
+    }
+
+    /// <summary>An overlay's layer fds: as many int32s as its source names lower directories.</summary>
+    private static ImmutableArray<int> LayerFds(byte[] block, MountOpRecord m)
+    {
+        if (m.LayerFds == 0) return [];
+        if ((MountOpKind)m.Kind != MountOpKind.Overlay)
+            throw new FormatException($"A {(MountOpKind)m.Kind} mount step has layer fds: only an overlay has them.");
+        int count = (Str(block, m.Source) ?? "").Split(':').Length;
+        return [.. MemoryMarshal.Cast<byte, int>(Slice(block, m.LayerFds, (ulong)count * 4))];
     }
 
     private static uint[] Offsets(ReadOnlySpan<byte> block, uint offset, uint count) =>

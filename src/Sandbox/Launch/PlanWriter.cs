@@ -34,7 +34,20 @@ internal static class PlanWriter
         int cgroupsOffset = Align(rlimitsOffset + Unsafe.SizeOf<RlimitRecord>() * plan.ResourceLimits.Length);
         int cgroupFdsCount = plan.CgroupProcsFds.IsDefault ? 0 : plan.CgroupProcsFds.Length;
         int cgroupFdsOffset = Align(cgroupsOffset + 4 * plan.CgroupProcsFiles.Length);
-        int stringsOffset = Align(cgroupFdsOffset + 4 * cgroupFdsCount);
+        // The overlays' layer fds (int32 arrays, one per overlay that has them) follow the cgroup.procs fds.
+        int layerFdsOffset = Align(cgroupFdsOffset + 4 * cgroupFdsCount);
+        var layerFdOffsets = new uint[plan.Mounts.Length];
+        int layerFdsEnd = layerFdsOffset;
+        for (int i = 0; i < plan.Mounts.Length; i++)
+        {
+            var fds = plan.Mounts[i].LayerFds;
+            if (fds.IsDefaultOrEmpty) continue;
+            if (plan.Mounts[i].Kind != MountOpKind.Overlay || fds.Length != plan.Mounts[i].Source!.Split(':').Length)
+                throw new ArgumentException($"Mount step {i} has {fds.Length} layer fds: only an overlay has them, one per lower directory.", nameof(plan));
+            layerFdOffsets[i] = (uint)layerFdsEnd;
+            layerFdsEnd += 4 * fds.Length;
+        }
+        int stringsOffset = Align(layerFdsEnd);
 
         var strings = new StringTable(stringsOffset);
         var header = new PlanHeader
@@ -76,7 +89,7 @@ internal static class PlanWriter
 
         var argv = plan.Arguments.Select(a => strings.Add(a)).ToArray();
         var envp = plan.Environment.Select(e => strings.Add(e)).ToArray();
-        var mounts = plan.Mounts.Select(m => new MountOpRecord
+        var mounts = plan.Mounts.Select((m, i) => new MountOpRecord
         {
             Kind = (uint)m.Kind,
             Flags = (uint)m.Flags,
@@ -85,6 +98,7 @@ internal static class PlanWriter
             Data = strings.Add(m.Data, out uint dataLength),
             DataLength = dataLength,
             Mode = m.Mode,
+            LayerFds = layerFdOffsets[i],
         }).ToArray();
         var cgroups = plan.CgroupProcsFiles.Select(f => strings.Add(f)).ToArray();
         var rlimits = plan.ResourceLimits.Select(r => new RlimitRecord { Resource = r.Resource, Soft = r.Soft, Hard = r.Hard }).ToArray();
@@ -99,6 +113,9 @@ internal static class PlanWriter
         MemoryMarshal.AsBytes(cgroups.AsSpan()).CopyTo(block.AsSpan(cgroupsOffset));
         if (cgroupFdsCount > 0)
             MemoryMarshal.AsBytes(plan.CgroupProcsFds.AsSpan()).CopyTo(block.AsSpan(cgroupFdsOffset));
+        for (int i = 0; i < plan.Mounts.Length; i++)
+            if (layerFdOffsets[i] != 0)
+                MemoryMarshal.AsBytes(plan.Mounts[i].LayerFds.AsSpan()).CopyTo(block.AsSpan((int)layerFdOffsets[i]));
         strings.CopyTo(block.AsSpan(stringsOffset));
         return block;
     }

@@ -54,6 +54,10 @@ internal static class SetupFailures
         (SetupStage.SetupTimeout, ETIMEDOUT) => "The setup did not finish within SetupTimeout: a bind source on a hung file system (NFS, FUSE) is the usual cause; raise SetupTimeout if the host is very loaded.",
         (SetupStage.Hostname, _) => "The hostname was refused: use letters, digits, '-' and '.' only.",
         (SetupStage.NetworkNamespace, _) => "The launcher thread could not enter or leave a network namespace made ahead of time: report this as a bug; meanwhile WithSharedNetwork() or running unprivileged avoids the prepared namespaces.",
+        (SetupStage.Overlay, EINVAL or EPERM) when op is { LayerFds.IsDefaultOrEmpty: false } =>
+            "The kernel refused root's idmapped image layers in the sandbox's user namespace: that needs Linux 6.13 or later " +
+            "(overlayfs layers given as fds) and a layer file system that supports idmapped mounts (ext4, xfs, btrfs, tmpfs): " +
+            "use a newer kernel, or run this image WithoutNamespaces(SandboxNamespaces.User).",
         (SetupStage.Overlay, ENOENT) => "A layer directory of the image is missing: the store was changed behind its back; import or pull the image again (and keep its ImageLease undisposed until the run ends).",
         (SetupStage.Overlay, EINVAL) => "The kernel refused the overlay: the layers must be on a file system overlayfs accepts as a lower layer (not overlayfs itself, nor one lacking d_type), and lowerdir+ needs Linux 6.8 or later.",
         (SetupStage.Overlay, EPERM or EACCES) => "The overlay was refused permission: a rootless sandbox needs layers unpacked rootless (user.overlay.* xattrs, readable by the host user), i.e. a store imported by that user.",

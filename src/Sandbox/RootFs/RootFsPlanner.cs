@@ -39,9 +39,12 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
             bool onDisk = spec.ImageUpperDirectory is not null;
             // With a setup directory the runtime's mount points are a lower layer of their own, over the image's.
             var lowers = spec.ImageSetupDirectory is { } setup ? image.LowerDirectories.Insert(0, ImageSetupDirectory.MountPointsDirectory(setup)) : image.LowerDirectories;
+            // userxattr: layers unpacked rootless, or root's (which carry user.overlay.* too) in a user namespace,
+            // where an overlay cannot read trusted.overlay.*.
+            bool userXattr = image.UserXattr || (image.CarriesUserXattr && spec.Namespaces.HasFlag(SandboxNamespaces.User));
             _ops.Add(new MountOp(MountOpKind.Overlay, "/", Source: string.Join(':', lowers),
                 Data: onDisk ? $"{spec.ImageUpperDirectory}:{spec.ImageWorkDirectory}" : TmpfsOptions(spec.ImageWriteSizeBytes, FileModes.Mode0755),
-                Flags: MountFlags.NoSuid | MountFlags.NoDev | (image.UserXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
+                Flags: MountFlags.NoSuid | MountFlags.NoDev | (userXattr ? MountFlags.UserXattr : 0) | (onDisk ? MountFlags.DiskUpper : 0)));
             AddImageEtc(spec);
         }
         else

@@ -201,10 +201,12 @@ static unsigned long classic_mount_flags(uint32_t flags)
 
 /* Opens an overlay's file system context and gives it the lower layers, one "lowerdir+" per layer (no
    length limit on the list, Linux >= 6.8). Runs before the staging tmpfs exists: the kernel resolves each
-   layer path now, in the host's view. Returns the context fd. */
+   layer path now, in the host's view (with an idmapped layer, the mount put over it here). Returns the context fd. */
 static long child_open_overlay(const struct child_context *c, int index, const struct sbx_mount_op *op)
 {
     const char *lowers = plan_string(c, op->source);
+    const int32_t *fds = op->layer_fds ? (const int32_t *)(c->base + op->layer_fds) : NULL;
+    uint32_t n = 0;
     char layer[PATH_BUFFER];
     long ctx = RAW2(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), r;
     if (ctx < 0) child_fail(c, SBX_STAGE_OVERLAY, ctx, index, "fsopen(overlay)");
@@ -212,7 +214,13 @@ static long child_open_overlay(const struct child_context *c, int index, const s
         for (end = start; lowers[end] && lowers[end] != ':'; end++) {}
         if (end - start >= PATH_BUFFER) child_fail(c, SBX_STAGE_OVERLAY, -ENAMETOOLONG, index, lowers + start);
         c_copy(layer, end - start + 1, lowers + start);
-        r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "lowerdir+", layer, 0);
+        /* An idmapped layer (attached by child_attach_layers) by its fd: no walk down the host's path, which the
+           sandbox user may not search (Linux >= 6.13 takes layers as fds). */
+        if (fds && fds[n] >= 0)
+            r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_FD, "lowerdir+", 0, fds[n]);
+        else
+            r = RAW5(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "lowerdir+", layer, 0);
+        n++;
         if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, layer);
     }
     if (op->flags & SBX_MNT_USERXATTR) {
@@ -235,6 +243,34 @@ static long child_open_overlay(const struct child_context *c, int index, const s
         if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, index, "metacopy=off,redirect_dir=nofollow");
     }
     return ctx;
+}
+
+/* Attaches the host's idmapped copies of root's layers (an overlay's layer_fds) over the layers' own paths in this
+   mount namespace, made private first. An overlay inside a user namespace refuses a detached mount the host made
+   (its anonymous mount namespace belongs to the host's user namespace) but takes one attached here; each fd then
+   names the attached mount. Runs before the ids are switched: the walk down a root-only store path is the walk
+   of that path's owner (the host's uid 0, unmapped here but still the owner). */
+static void child_attach_layers(const struct child_context *c)
+{
+    const struct sbx_plan *p = c->plan;
+    const struct sbx_mount_op *ops = (const struct sbx_mount_op *)(c->base + p->mounts);
+    char layer[PATH_BUFFER];
+    long r = RAW5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_PRIVATE, r, -1, "/");
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        if (ops[i].kind != SBX_OP_OVERLAY || !ops[i].layer_fds) continue;
+        const int32_t *fds = (const int32_t *)(c->base + ops[i].layer_fds);
+        const char *lowers = plan_string(c, ops[i].source);
+        uint32_t n = 0;
+        for (size_t start = 0, end; lowers && lowers[start]; start = lowers[end] ? end + 1 : end, n++) {
+            for (end = start; lowers[end] && lowers[end] != ':'; end++) {}
+            if (fds[n] < 0) continue;
+            if (end - start >= PATH_BUFFER) child_fail(c, SBX_STAGE_OVERLAY, -ENAMETOOLONG, (int)i, lowers + start);
+            c_copy(layer, end - start + 1, lowers + start);
+            r = RAW5(SYS_move_mount, fds[n], "", AT_FDCWD, layer, MOVE_MOUNT_F_EMPTY_PATH);
+            if (r < 0) child_fail(c, SBX_STAGE_OVERLAY, r, (int)i, layer);
+        }
+    }
 }
 
 /* Joins fd_path(fd) and name ("/proc/self/fd/N/upper"). */
@@ -410,9 +446,7 @@ static void child_build_root(const struct child_context *c)
     const struct sbx_mount_op *ops = (const struct sbx_mount_op *)(c->base + p->mounts);
     int source_fds[SBX_MAX_MOUNT_OPS];
     long r;
-
-    r = RAW5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
-    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_PRIVATE, r, -1, "/");
+    /* The mount namespace was made private by child_attach_layers. */
 
     /* Sources are opened first, in the host's view, before the staging tmpfs can hide any of them. */
     for (uint32_t i = 0; i < p->mount_count; i++) {
@@ -612,6 +646,7 @@ static int child_main(void *arg)
     }
 
     int in_user_ns = (p->clone_flags & CLONE_NEWUSER) != 0;
+    if (p->flags & SBX_PLAN_NEW_ROOT) child_attach_layers(&c);
     if (in_user_ns) child_switch_ids(&c);
     if (p->flags & SBX_PLAN_NEW_ROOT) child_build_root(&c);
 
@@ -685,6 +720,15 @@ static int plan_is_valid(const struct sbx_plan *p)
     if ((uint64_t)p->cgroup_procs + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if (p->cgroup_procs_fds && (uint64_t)p->cgroup_procs_fds + (uint64_t)p->cgroup_procs_count * 4 > p->total_size) return 0;
     if ((p->flags & SBX_PLAN_NEW_ROOT) && (!p->root_staging || !p->root_options)) return 0;
+    /* An overlay's layer fds: one int32 per lower directory of its source, inside the block. */
+    const struct sbx_mount_op *ops = (const struct sbx_mount_op *)((const char *)p + p->mounts);
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        if (!ops[i].layer_fds) continue;
+        if (ops[i].kind != SBX_OP_OVERLAY || !ops[i].source || ops[i].source >= p->total_size) return 0;
+        uint64_t lowers = 1;
+        for (const char *s = (const char *)p + ops[i].source; *s; s++) lowers += *s == ':';
+        if ((uint64_t)ops[i].layer_fds + lowers * 4 > p->total_size) return 0;
+    }
     /* A prepared network namespace replaces a new one: asking for both is a contradiction. */
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
     /* A supervisor needs a filter to listen to. */
@@ -972,6 +1016,61 @@ int sbx_create_network_namespace(int *ns_fd)
         err = ENOTRECOVERABLE;
     }
     close(host_net);
+    if (err) {
+        if (fd >= 0) close(fd);
+        return -err;
+    }
+    *ns_fd = fd;
+    return 0;
+}
+
+/* The child of sbx_create_user_namespace (arg: the pipe's two fds, which the host leaves alone until the child has
+   exited): closes its copy of the write end, then waits, all signals blocked, until the host closes its own. */
+static int idmap_holder_main(void *arg)
+{
+    const int *hold = arg;
+    char byte;
+    long r;
+    RAW1(SYS_close, hold[1]);
+    do r = RAW3(SYS_read, hold[0], &byte, 1); while (r == -EINTR);
+    child_exit(0);
+}
+
+int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_fd)
+{
+    enum { STACK = 16 * 1024 };
+    int hold[2], err = 0, fd = -1;
+    char path[64];
+    *ns_fd = -1;
+    if (pipe2(hold, O_CLOEXEC) < 0) return -errno;
+    void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        err = errno;
+        close(hold[0]);
+        close(hold[1]);
+        return -err;
+    }
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    /* CLONE_VM: no copy of the host's address space; the child only reads the pipe and exits. */
+    int pair[2] = { hold[0], hold[1] }; /* the child's copy of the numbers: hold[1] changes below */
+    pid_t pid = clone(idmap_holder_main, (char *)stack + STACK, CLONE_VM | CLONE_NEWUSER, pair);
+    if (pid < 0) err = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid > 0) {
+        if ((err = -write_proc_file(pid, "uid_map", uid_map)) == 0 && (err = -write_proc_file(pid, "gid_map", gid_map)) == 0) {
+            snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) err = errno;
+        }
+        close(hold[1]);
+        hold[1] = -1;
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+    }
+    if (hold[1] >= 0) close(hold[1]);
+    close(hold[0]);
+    munmap(stack, STACK);
     if (err) {
         if (fd >= 0) close(fd);
         return -err;

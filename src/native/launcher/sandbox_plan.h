@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 7u
+#define SBX_PLAN_VERSION 8u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -56,7 +56,10 @@ enum sbx_mount_kind {
     SBX_OP_OVERLAY = 10,    /* source = lower directories (host paths, top first) joined with ':', target,
                                data = options of the fresh tmpfs that holds upperdir and workdir, or with
                                SBX_MNT_DISK_UPPER the host's "UPPER:WORK" directories (kept after the run), flags;
-                               target "" is the new root itself: later ops and pivot_root use the overlay */
+                               target "" is the new root itself: later ops and pivot_root use the overlay;
+                               layer_fds: one detached, idmapped mount per lower directory (or -1), which the
+                               child mounts over that directory, in its own mount namespace, before the overlay
+                               takes it (by that fd, FSCONFIG_SET_FD): root's layers seen through the sandbox's id maps */
 };
 
 /* sbx_mount_op.flags */
@@ -171,7 +174,8 @@ struct sbx_mount_op {
     uint32_t data;      /* offset of data bytes (options or file contents) */
     uint32_t data_len;
     uint32_t mode;
-    uint32_t reserved;
+    uint32_t layer_fds; /* overlay: offset of int32 fds, one per lower directory in source (-1 = the
+                           directory itself), 0 = none */
 };
 
 struct sbx_rlimit {
@@ -226,6 +230,11 @@ SBX_EXPORT int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result 
    (close-on-exec). The calling thread enters the new namespace and returns to its own before this
    returns. 0 on success, -errno otherwise (EPERM when the caller lacks CAP_SYS_ADMIN). */
 SBX_EXPORT int sbx_create_network_namespace(int *ns_fd);
+
+/* Makes a user namespace with the given uid_map and gid_map contents (root writes them: no setgroups deny) and
+   returns an fd for it in *ns_fd (close-on-exec): what mount_setattr(MOUNT_ATTR_IDMAP) takes. A short-lived
+   child is cloned into the new namespace and ends before this returns. 0 on success, -errno otherwise. */
+SBX_EXPORT int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_fd);
 
 /* Layout checks for the host: the sizes of the records above, by record number. */
 SBX_EXPORT uint32_t sbx_layout_size(uint32_t record);

@@ -75,6 +75,41 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         return handle;
     }
 
+    /// <summary>The user namespaces made, as (uid_map, gid_map, handle).</summary>
+    public List<(string UidMap, string GidMap, SafeFileHandle Handle)> UserNamespaces { get; } = [];
+
+    /// <summary>The idmapped mounts made, as (directory, the user namespace's handle, the mount's handle).</summary>
+    public List<(string Directory, SafeFileHandle UserNamespace, SafeFileHandle Tree)> IdmappedTrees { get; } = [];
+
+    /// <summary>The per-launch copies made, as (the mount copied, the copy).</summary>
+    public List<(SafeFileHandle Tree, SafeFileHandle Copy)> TreeCopies { get; } = [];
+
+    /// <summary>A directory whose idmapped mount the fake refuses (EPERM), or null.</summary>
+    public string? RefuseIdmapOf { get; set; }
+
+    public SafeFileHandle CreateUserNamespace(string uidMap, string gidMap)
+    {
+        var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+        lock (UserNamespaces) UserNamespaces.Add((uidMap, gidMap, handle));
+        return handle;
+    }
+
+    public SafeFileHandle OpenIdmappedTree(string directory, SafeFileHandle userNamespace)
+    {
+        if (directory == RefuseIdmapOf)
+            throw new SandboxException($"Sandbox host could not idmap the image layer '{directory}': EPERM (fake).");
+        var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+        lock (IdmappedTrees) IdmappedTrees.Add((directory, userNamespace, handle));
+        return handle;
+    }
+
+    public SafeFileHandle CloneTree(SafeFileHandle tree)
+    {
+        var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
+        lock (TreeCopies) TreeCopies.Add((tree, handle));
+        return handle;
+    }
+
     /// <summary>The sealed memory files created, by name, with their contents.</summary>
     public List<(string Name, byte[] Contents, SafeFileHandle Handle)> MemoryFiles { get; } = [];
 

@@ -56,9 +56,38 @@ public sealed class ImageRootSpecTests
         var problems = SandboxSpec.Command("").WithImage(image).Validate(hostIsRoot: true);
 
         Assert.Contains("user problem", problems);
-        Assert.Contains(problems, p => p.Contains("trusted.overlay", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("trusted.overlay", StringComparison.Ordinal) && p.Contains("import or pull the image again", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("no Entrypoint or Cmd", StringComparison.Ordinal));
         Assert.Empty(SandboxSpec.Command("/bin/true").WithImage(Image).WithoutNamespaces(SandboxNamespaces.User).Validate(hostIsRoot: true));
+    }
+
+    [Theory]
+    [InlineData("carries", true, null)]
+    [InlineData("carries", false, "only a root host")]
+    [InlineData("uid 70000", true, "outside the 65536 ids")]
+    [InlineData("disk upper", true, "WithImageWritableLayer")]
+    [InlineData("empty range", true, "is empty or runs past the last id")]
+    [InlineData("range past the end", true, "is empty or runs past the last id")]
+    [InlineData("without user namespace", true, null)]
+    public void Root_s_image_with_user_xattrs_runs_in_a_user_namespace_on_a_root_host_within_its_block_of_ids(string variant, bool hostIsRoot, string? problem)
+    {
+        var spec = SandboxSpec.Command("/bin/true").WithImage(Image with { CarriesUserXattr = true });
+        spec = variant switch
+        {
+            "uid 70000" => spec.WithUser(70000, 0),
+            "disk upper" => spec.WithImageWritableLayer("/store/w/upper", "/store/w/work"),
+            "empty range" => spec.WithHostIdRange(new HostIdRange(100000, 100000, 0)),
+            "range past the end" => spec.WithHostIdRange(new HostIdRange(uint.MaxValue - 10, 100000, 65536)),
+            "without user namespace" => spec.WithImageWritableLayer("/store/w/upper", "/store/w/work").WithoutNamespaces(SandboxNamespaces.User),
+            _ => spec,
+        };
+
+        var problems = spec.Validate(hostIsRoot);
+
+        if (problem is null)
+            Assert.Empty(problems);
+        else
+            Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -96,10 +96,24 @@ public sealed class LayerApplierTests
         if (FileSystemCalls.Geteuid() != 0) return; // trusted.* needs CAP_SYS_ADMIN; the integration tests cover root
         using var scratch = new ScratchDirectory();
 
-        Apply(new LayerTar().Directory("d/").Opaque("d"), scratch.Path, LayerApplyOptions.Root with { Owners = IdMapping.Unpacker });
+        Apply(new LayerTar().Directory("d/").Opaque("d"), scratch.Path, LayerApplyOptions.Root with { Owners = IdMapping.Unpacker, XattrNamespace = OverlayXattrNamespace.Trusted });
 
         Assert.Equal("y", Xattr.Get(scratch.Combine("d"), "trusted.overlay.opaque"));
         Assert.Null(Xattr.Get(scratch.Combine("d"), "user.overlay.opaque"));
+    }
+
+    [Fact]
+    public void Root_marks_an_opaque_directory_in_both_namespaces_so_an_overlay_in_a_user_namespace_reads_it_too()
+    {
+        if (FileSystemCalls.Geteuid() != 0) return; // trusted.* needs CAP_SYS_ADMIN; the integration tests cover root
+        using var scratch = new ScratchDirectory();
+
+        Apply(new LayerTar().Directory("d/").Opaque("d").Directory("e/"), scratch.Path, LayerApplyOptions.Root with { Owners = IdMapping.Unpacker });
+
+        Assert.Equal(OverlayXattrNamespace.TrustedAndUser, LayerApplyOptions.Root.XattrNamespace);
+        Assert.Equal("y", Xattr.Get(scratch.Combine("d"), "trusted.overlay.opaque"));
+        Assert.Equal("y", Xattr.Get(scratch.Combine("d"), "user.overlay.opaque"));
+        Assert.Null(Xattr.Get(scratch.Combine("e"), "user.overlay.opaque"));
     }
 
     [Fact]

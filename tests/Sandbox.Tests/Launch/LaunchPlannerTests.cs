@@ -248,6 +248,31 @@ public sealed class LaunchPlannerTests
         Assert.Equal("size=2097152,mode=755", writable.RootOptions);
     }
 
+    [Fact]
+    public void Root_s_image_in_a_user_namespace_is_idmapped_read_with_userxattr_and_mapped_to_root_s_subordinate_ids()
+    {
+        var image = new SandboxImage("test/image:1", ["/store/layers/b/diff", "/store/layers/a/diff"], new Sandbox.Images.Oci.ContainerConfig(), UserXattr: false)
+        {
+            CarriesUserXattr = true,
+        };
+        var fs = FakeHostFileSystem.SplitUsr().File("/etc/subuid", "root:200000:65536\n").File("/etc/subgid", "root:300000:65536\n");
+
+        var (plan, isolation) = new LaunchPlanner(fs).Plan(Spec.WithImage(image), 0, 0);
+        var (given, _) = new LaunchPlanner(fs).Plan(Spec.WithImage(image).WithHostIdRange(new HostIdRange(7000000, 8000000, 65536)), 0, 0);
+        var (without, _) = new LaunchPlanner(fs).Plan(Spec.WithImage(image).WithoutNamespaces(SandboxNamespaces.User), 0, 0);
+
+        Assert.True(plan.IdmapImageLayers);
+        Assert.Equal(("0 200000 65536\n", "0 300000 65536\n"), (plan.UidMap, plan.GidMap));
+        Assert.Equal(new SandboxIdentity(201000, 301000), isolation.HostUser);
+        Assert.Contains(isolation.Mounts, m => m.StartsWith("/ overlay of 2 layer(s) idmapped through the sandbox's id maps, writes to a tmpfs", StringComparison.Ordinal));
+        var overlay = plan.Mounts.Single(m => m.Kind == MountOpKind.Overlay);
+        Assert.True(overlay.Flags.HasFlag(MountFlags.UserXattr));
+        Assert.True(overlay.LayerFds.IsDefaultOrEmpty); // the runner fills them in with the fds it holds
+        Assert.Equal("0 7000000 65536\n", given.UidMap);
+        Assert.False(without.IdmapImageLayers);
+        Assert.False(without.Mounts.Single(m => m.Kind == MountOpKind.Overlay).Flags.HasFlag(MountFlags.UserXattr));
+    }
+
     private static (LaunchPlan Plan, AppliedIsolation Isolation) PlanFor(SandboxSpec spec, uint euid)
     {
         Assert.Empty(spec.Validate(hostIsRoot: euid == 0));

@@ -69,7 +69,11 @@ public sealed partial class NativeHeader : IDisposable
     {
         var c = new StringBuilder();
         c.AppendLine("#define _GNU_SOURCE");
+        c.AppendLine("#define _GNU_SOURCE");
         c.AppendLine("#include <errno.h>");
+        c.AppendLine("#include <fcntl.h>");
+        c.AppendLine("#include <linux/mount.h>");
+        c.AppendLine("#include <sys/syscall.h>");
         c.AppendLine("#include <sched.h>");
         c.AppendLine("#include <stddef.h>");
         c.AppendLine("#include <stdio.h>");
@@ -105,7 +109,8 @@ public sealed partial class NativeHeader : IDisposable
 
     /// <summary>The system constants the C# code copies.</summary>
     public static readonly string[] SystemConstants =
-        ["CLONE_NEWNS", "CLONE_NEWCGROUP", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER", "CLONE_NEWPID", "CLONE_NEWNET", "RLIMIT_CORE", "RLIMIT_NOFILE"];
+        ["CLONE_NEWNS", "CLONE_NEWCGROUP", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER", "CLONE_NEWPID", "CLONE_NEWNET", "RLIMIT_CORE", "RLIMIT_NOFILE",
+         "SYS_open_tree", "SYS_mount_setattr", "OPEN_TREE_CLONE", "OPEN_TREE_CLOEXEC", "AT_EMPTY_PATH", "AT_SYMLINK_NOFOLLOW", "MOUNT_ATTR_IDMAP", "MOUNT_ATTR_RDONLY"];
 
     private static Dictionary<string, IReadOnlyList<CField>> ParseStructs(string header)
     {

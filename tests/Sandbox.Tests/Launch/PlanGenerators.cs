@@ -44,14 +44,24 @@ internal static class PlanGenerators
         (1, Gen.Elements(0ul, 1ul, (ulong)long.MaxValue, ResourceLimit.Infinity)),
         (4, AnyUInt32.SelectMany(_ => AnyUInt32, (hi, lo) => ((ulong)hi << 32) | lo)));
 
-    public static readonly Gen<MountOp> MountStep =
-        from kind in Gen.Elements(Enum.GetValues<MountOpKind>())
+    /// <summary>An overlay with idmapped layers: a lower directory list and one fd (or -1) per directory.</summary>
+    public static readonly Gen<MountOp> IdmappedOverlayStep =
         from target in Target
-        from source in NullableText
+        from lowers in Gen.Choose(1, 5).SelectMany(n => Gen.ListOf(Target.Where(t => !t.Contains(':', StringComparison.Ordinal)), n))
         from data in NullableText
         from flags in Gen.Choose(0, (int)MountFlagsAll)
-        from mode in AnyUInt32
-        select new MountOp(kind, target, source, data, (MountFlags)flags, mode);
+        from fds in Gen.ListOf(Gen.Frequency((4, Gen.Choose(3, 4096)), (1, Gen.Constant(-1))), lowers.Count)
+        select new MountOp(MountOpKind.Overlay, target, string.Join(':', lowers), data, (MountFlags)flags) { LayerFds = [.. fds] };
+
+    public static readonly Gen<MountOp> MountStep = Gen.Frequency(
+        (8, from kind in Gen.Elements(Enum.GetValues<MountOpKind>())
+            from target in Target
+            from source in NullableText
+            from data in NullableText
+            from flags in Gen.Choose(0, (int)MountFlagsAll)
+            from mode in AnyUInt32
+            select new MountOp(kind, target, source, data, (MountFlags)flags, mode)),
+        (1, IdmappedOverlayStep));
 
     public static readonly Gen<ResourceLimit> Rlimit =
         from resource in Gen.Frequency((3, Gen.Choose(0, 15).Select(r => (uint)r)), (1, AnyUInt32))

@@ -172,6 +172,14 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
     [InlineData("CLONE_NEWNET", CloneFlags.NewNet)]
     [InlineData("RLIMIT_CORE", ResourceLimit.Core)]
     [InlineData("RLIMIT_NOFILE", ResourceLimit.NoFile)]
+    [InlineData("SYS_open_tree", LinuxSyscalls.SysOpenTree)]
+    [InlineData("SYS_mount_setattr", LinuxSyscalls.SysMountSetattr)]
+    [InlineData("OPEN_TREE_CLONE", LinuxSyscalls.OpenTreeClone)]
+    [InlineData("OPEN_TREE_CLOEXEC", LinuxSyscalls.OpenTreeCloexec)]
+    [InlineData("AT_EMPTY_PATH", LinuxSyscalls.AtEmptyPath)]
+    [InlineData("AT_SYMLINK_NOFOLLOW", LinuxSyscalls.AtSymlinkNoFollow)]
+    [InlineData("MOUNT_ATTR_IDMAP", LinuxSyscalls.MountAttrIdmap)]
+    [InlineData("MOUNT_ATTR_RDONLY", LinuxSyscalls.MountAttrRdonly)]
     public void A_copied_system_constant_has_the_value_of_the_system_header(string name, ulong value)
     {
         Assert.Equal(header.Number("const", name), (long)value);
@@ -221,6 +229,34 @@ public sealed class PlanLayoutTests(NativeHeader header) : IClassFixture<NativeH
     public void The_built_launcher_library_knows_no_other_record(uint record)
     {
         Assert.Equal(0u, NativeLauncherMethods.LayoutSize(record));
+    }
+
+    [Theory]
+    [InlineData("past the end")]
+    [InlineData("on a bind")]
+    public void The_built_launcher_refuses_layer_fds_outside_the_plan_or_on_anything_but_an_overlay_before_it_does_anything(string damage)
+    {
+        var plan = new LaunchPlan
+        {
+            Arguments = ["/bin/true"],
+            Mounts =
+            [
+                new MountOp(MountOpKind.Overlay, "/", "/l/b:/l/a", "size=4096") { LayerFds = [-1, -1] },
+                new MountOp(MountOpKind.Bind, "/x", "/l/a"),
+            ],
+        };
+        var block = PlanWriter.Write(plan);
+        var h = MemoryMarshal.Read<PlanHeader>(block);
+        var records = MemoryMarshal.Cast<byte, MountOpRecord>(block.AsSpan((int)h.Mounts, 2 * Marshal.SizeOf<MountOpRecord>()));
+        if (damage == "past the end")
+            records[0].LayerFds = (uint)block.Length - 4; // room for one of the two
+        else
+            records[1].LayerFds = records[0].LayerFds;
+
+        var result = LinuxSyscalls.Instance.Launch(block);
+
+        Assert.Equal(SetupStage.Plan, result.Error?.Stage);
+        Assert.Contains("malformed plan", result.Error!.Detail, StringComparison.Ordinal);
     }
 
     private static string CSharpFieldName(string c) => FieldAliases.TryGetValue(c, out var alias) ? alias : PascalCase(c);

@@ -339,6 +339,37 @@ public sealed class PlanWireFormatTests
     }
 
     [Fact]
+    public void An_overlay_s_layer_fds_are_one_int32_per_lower_directory_after_the_records_and_before_the_strings()
+    {
+        var overlay = new MountOp(MountOpKind.Overlay, "/", "/l/c:/l/b:/l/a", "size=4096", MountFlags.UserXattr) { LayerFds = [41, -1, 43] };
+        var plan = Minimal with { Mounts = [new MountOp(MountOpKind.MakeDirectory, "/x"), overlay] };
+
+        var block = PlanWriter.Write(plan);
+        var h = MemoryMarshal.Read<PlanHeader>(block);
+        var records = MemoryMarshal.Cast<byte, MountOpRecord>(block.AsSpan((int)h.Mounts, 2 * Unsafe.SizeOf<MountOpRecord>())).ToArray();
+
+        Assert.Equal(0u, records[0].LayerFds);
+        Assert.True(records[1].LayerFds % 4 == 0 && records[1].LayerFds >= h.Mounts + 2 * Unsafe.SizeOf<MountOpRecord>());
+        Assert.Equal([41, -1, 43], MemoryMarshal.Cast<byte, int>(block.AsSpan((int)records[1].LayerFds, 12)).ToArray());
+        Assert.True(records[1].LayerFds + 12 <= h.Cwd || h.Cwd == 0);
+        Assert.Equal([41, -1, 43], PlanReader.Read(block).Mounts[1].LayerFds.ToArray());
+        Assert.NotEqual(overlay, overlay with { LayerFds = [41, -1, 44] });
+    }
+
+    [Theory]
+    [InlineData((uint)MountOpKind.Bind, "/l/a", 1)]
+    [InlineData((uint)MountOpKind.Overlay, "/l/b:/l/a", 1)]
+    [InlineData((uint)MountOpKind.Overlay, "/l/b:/l/a", 3)]
+    public void The_writer_rejects_layer_fds_on_anything_but_an_overlay_with_one_per_lower_directory(uint kind, string source, int count)
+    {
+        var step = new MountOp((MountOpKind)kind, "/", source, "size=4096") { LayerFds = [.. Enumerable.Range(10, count)] };
+
+        var thrown = Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { Mounts = [step] }));
+
+        Assert.Contains("layer fds", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_writer_rejects_a_plan_without_a_program()
     {
         Assert.Throws<ArgumentException>(() => PlanWriter.Write(Minimal with { Arguments = [] }));

@@ -152,6 +152,23 @@ public sealed class SetupFailuresTests
         Assert.Equal("errno 4095", thrown.ErrnoName);
     }
 
+    [Theory]
+    [InlineData("EINVAL")]
+    [InlineData("EPERM")]
+    public void A_refused_overlay_of_idmapped_layers_names_the_kernel_it_needs_and_the_way_around(string errno)
+    {
+        var overlay = new MountOp(MountOpKind.Overlay, "/", "/store/b/diff:/store/a/diff", "size=4096", MountFlags.UserXattr) { LayerFds = [40, 41] };
+        var plain = overlay with { LayerFds = [] };
+
+        var idmapped = (SandboxSetupException)SetupFailures.From(new NativeSetupError(SetupStage.Overlay, Errno(errno), 0, "/store/a/diff"), Plan with { Mounts = [overlay] });
+        var other = (SandboxSetupException)SetupFailures.From(new NativeSetupError(SetupStage.Overlay, Errno(errno), 0, "/store/a/diff"), Plan with { Mounts = [plain] });
+
+        Assert.Equal("/store/a/diff", idmapped.Path);
+        Assert.Contains("Linux 6.13", idmapped.Message, StringComparison.Ordinal);
+        Assert.Contains("WithoutNamespaces(SandboxNamespaces.User)", idmapped.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("6.13", other.Message, StringComparison.Ordinal);
+    }
+
     private static string ExpectedPath(SetupStage stage, int opIndex) => opIndex switch
     {
         < 0 => "/detail/from/launcher",

@@ -80,4 +80,37 @@ public sealed class IdentityPlanTests
         Assert.NotEqual(0u, plan.InsideUid);
         Assert.NotEqual(0u, plan.InsideGid);
     }
+
+    private static SandboxImage RootImage(bool carriesUserXattr = true) =>
+        new("test/i:1", ["/store/layers/a/diff"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: false) { CarriesUserXattr = carriesUserXattr };
+
+    [Fact]
+    public void A_root_host_maps_a_block_of_ids_for_root_s_image_in_a_user_namespace_so_its_owners_stay_what_they_are()
+    {
+        var spec = Spec.WithImage(RootImage());
+
+        var byDefault = IdentityPlan.For(spec, hostEuid: 0, hostEgid: 0);
+        var given = IdentityPlan.For(spec.WithUser(0, 0), hostEuid: 0, hostEgid: 0, new HostIdRange(100000, 300000, 65536));
+
+        Assert.True(IdentityPlan.IdmapsImageLayers(spec, 0));
+        Assert.Equal(("0 524288 65536\n", "0 524288 65536\n"), (byDefault.UidMap, byDefault.GidMap));
+        Assert.Equal((1000u, 1000u, 525288u, 525288u), (byDefault.InsideUid, byDefault.InsideGid, byDefault.OutsideUid, byDefault.OutsideGid));
+        Assert.Equal(("0 100000 65536\n", "0 300000 65536\n"), (given.UidMap, given.GidMap));
+        Assert.Equal((0u, 0u, 100000u, 300000u), (given.InsideUid, given.InsideGid, given.OutsideUid, given.OutsideGid));
+        Assert.True(given.ClearGroups);
+        Assert.False(given.DenySetgroups || given.Rootless);
+    }
+
+    [Fact]
+    public void Only_root_s_image_with_user_xattrs_in_a_user_namespace_on_a_root_host_is_idmapped()
+    {
+        var rootless = new SandboxImage("test/i:1", ["/l"], global::Sandbox.Images.Oci.ContainerConfig.Empty, UserXattr: true) { CarriesUserXattr = true };
+
+        Assert.False(IdentityPlan.IdmapsImageLayers(Spec.WithImage(RootImage()), 1000));
+        Assert.False(IdentityPlan.IdmapsImageLayers(Spec.WithImage(RootImage()).WithoutNamespaces(SandboxNamespaces.User), 0));
+        Assert.False(IdentityPlan.IdmapsImageLayers(Spec.WithImage(RootImage(carriesUserXattr: false)), 0));
+        Assert.False(IdentityPlan.IdmapsImageLayers(Spec.WithImage(rootless), 0));
+        Assert.False(IdentityPlan.IdmapsImageLayers(Spec, 0));
+        Assert.Equal("1000 65534 1\n", IdentityPlan.For(Spec.WithImage(rootless), 0, 0, new HostIdRange(1, 1, 65536)).UidMap);
+    }
 }

@@ -409,7 +409,8 @@ public static class LayerApplier
             {
                 if (dir.TryStatus(path) is not { IsDirectory: true }) continue;
                 using var handle = dir.OpenDirectoryForMetadata(path);
-                ConfinedDirectory.SetExtendedAttribute(handle, options.OpaqueXattr, yes, path);
+                foreach (var name in options.OpaqueXattrs)
+                    ConfinedDirectory.SetExtendedAttribute(handle, name, yes, path);
             }
         }
 
