@@ -51,9 +51,10 @@ internal static class OverlayCostCommand
         var oneName = ImageReference.Parse("bench/busybox:1");
         var fiveName = ImageReference.Parse("bench/busybox:5");
 
-        // The store unpacks as this user would (as root: trusted.overlay.* xattrs, owners kept), so, as root, every
-        // contender leaves the user namespace out (an overlay of trusted xattrs cannot be mounted inside one, and root's
-        // store is not the mapped user's to read), the host root included: both sides of each ratio have the same namespaces.
+        // The store unpacks as this user would (as root: owners kept, opaque marks as trusted.overlay.* and user.overlay.*).
+        // As root the main contenders leave the user namespace out, the host root included (both sides of each ratio have
+        // the same namespaces); a second pair keeps it, as a root host's default does: the image's layers are then
+        // idmapped into the sandbox's user namespace (a detached, idmapped copy of each layer per run).
         var store = await BenchImages.ImportAsync(scratch.Combine("store"), LayerApplyOptions.ForCurrentUser(), one, oneName).ConfigureAwait(false);
         await BenchImages.ImportAsync(store.Root, LayerApplyOptions.ForCurrentUser(), five, fiveName).ConfigureAwait(false);
         using var oneLease = store.Lease(oneName);
@@ -74,9 +75,16 @@ internal static class OverlayCostCommand
                 return (host.WithImage(lease), lease);
             }),
         };
+        if (root)
+        {
+            var hostInUserNamespace = host.WithNamespaces(SandboxNamespaces.All);
+            var idmappedFive = hostInUserNamespace.WithImage(fiveLease);
+            contenders.Add(new("host root, user namespace", "", () => (hostInUserNamespace, null)));
+            contenders.Add(new("image, 5 layers, user namespace (idmapped layers)", "host root, user namespace", () => (idmappedFive, null)));
+        }
         var syscalls = new TimingSyscalls(Interop.LinuxSyscalls.Instance);
         var runner = new SandboxRunner(syscalls, Interop.LinuxSyscalls.Instance);
-        string namespaces = root ? "default isolation without the user namespace (root host, root's store)" : "default isolation (rootless store, user.overlay.* xattrs)";
+        string namespaces = root ? "default isolation without the user namespace (root host, root's store), and with it for the last pair (the image's layers idmapped)" : "default isolation (rootless store, user.overlay.* xattrs)";
 
         Console.WriteLine($"images: {one.Describe()}; {five.Describe()}");
         Console.WriteLine($"store: {store.Root}; {runs} rounds of {contenders.Count} contenders, shuffled each round, after {warmup} warm-up rounds");
