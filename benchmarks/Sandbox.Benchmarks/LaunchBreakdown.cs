@@ -18,6 +18,8 @@ internal static class LaunchBreakdown
         int runs = 300;
         bool byNamespaces = true;
         bool withLimits = false;
+        bool byCgroup = false;
+        int gapMs = 0;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--no-variants")
@@ -32,12 +34,21 @@ internal static class LaunchBreakdown
             }
             if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out runs) && runs >= 10)
                 continue;
-            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants] [--limits]").ConfigureAwait(false);
+            if (args[i] == "--by-cgroup")
+            {
+                byCgroup = true;
+                continue;
+            }
+            if (args[i] == "--gap-ms" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out gapMs) && gapMs >= 0)
+                continue;
+            await Console.Error.WriteLineAsync("usage: launch-breakdown [--runs N (300, at least 10)] [--no-variants] [--limits] [--by-cgroup [--gap-ms N (0)]]").ConfigureAwait(false);
             return 2;
         }
 
         var syscalls = new TimingSyscalls(LinuxSyscalls.Instance);
         var runner = new SandboxRunner(syscalls, LinuxSyscalls.Instance);
+        if (byCgroup)
+            return await ByCgroupAsync(runner, syscalls, runs, gapMs).ConfigureAwait(false);
         var spec = SandboxSpec.Command(PeerCommands.Payload);
         if (withLimits)
             spec = PeerCommands.WithLimits(spec);
@@ -124,6 +135,61 @@ internal static class LaunchBreakdown
         }
         Console.WriteLine($"CPU during these runs: {cpu.OwnPercent:F0}% this process and its children, {cpu.KernelPercent:F0}% kernel threads and interrupts, " +
             $"{cpu.OtherPercent:F0}% other processes.");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--by-cgroup</c>: the segments of a run without a cgroup, with the default one, with a judge's limits and with a CPU
+    /// quota too, interleaved (each round runs every variant once, shuffled), optionally <c>--gap-ms</c> apart (as in the
+    /// side by side, where other contenders run in between and the runner's work beside launches gets its moment).
+    /// </summary>
+    private static async Task<int> ByCgroupAsync(SandboxRunner runner, TimingSyscalls syscalls, int runs, int gapMs)
+    {
+        var payload = SandboxSpec.Command(PeerCommands.Payload);
+        (string Name, SandboxSpec Spec)[] variants =
+        [
+            ("no cgroup (WithoutOwnCgroup)", payload.WithoutOwnCgroup()),
+            ("default cgroup", payload),
+            ("judge limits", PeerCommands.WithJudgeLimits(payload)),
+            ("judge limits + CPU quota", PeerCommands.WithLimits(payload)),
+        ];
+        string[] segments = ["validate .. launcher thread", "native launch", "launch .. exit seen", "exit seen .. result", "total"];
+        var samples = variants.ToDictionary(v => v.Name, _ => segments.Select(_ => new List<double>(runs)).ToArray());
+        var random = new Random(20251126);
+        var order = variants.ToArray();
+        for (int i = 0; i < 30; i++)
+            foreach (var v in order)
+                (await runner.RunAsync(v.Spec).ConfigureAwait(false)).EnsureSuccess();
+        var cpuBefore = CpuUsage.Now();
+        for (int i = 0; i < runs; i++)
+        {
+            random.Shuffle(order);
+            foreach (var (name, spec) in order)
+            {
+                if (gapMs > 0) await Task.Delay(gapMs).ConfigureAwait(false);
+                syscalls.Reset();
+                long t0 = Stopwatch.GetTimestamp();
+                (await runner.RunAsync(spec).ConfigureAwait(false)).EnsureSuccess();
+                long t1 = Stopwatch.GetTimestamp();
+                var s = samples[name];
+                s[0].Add(Us(t0, syscalls.LaunchStart));
+                s[1].Add(Us(syscalls.LaunchStart, syscalls.LaunchEnd));
+                s[2].Add(Us(syscalls.LaunchEnd, syscalls.FirstReap));
+                s[3].Add(Us(syscalls.FirstReap, t1));
+                s[4].Add(Us(t0, t1));
+            }
+        }
+        var cpu = CpuShare.Between(cpuBefore, CpuUsage.Now());
+        Console.WriteLine($"RunAsync(/bin/true), default isolation, by cgroup, {runs} rounds interleaved{(gapMs > 0 ? $", {gapMs} ms apart" : "")}; medians, µs (each segment's median against the first variant's):");
+        Console.WriteLine($"  {"variant",-30} {string.Join(" ", segments.Select(n => $"{n,22}"))}");
+        var first = samples[variants[0].Name].Select(l => LatencySummary.Of(l).Median).ToArray();
+        foreach (var (name, _) in variants)
+        {
+            var medians = samples[name].Select(l => LatencySummary.Of(l).Median).ToArray();
+            Console.WriteLine($"  {name,-30} {string.Join(" ", medians.Select((m, i) => $"{$"{m:F0} ({m - first[i]:+0;-0;0})",22}"))}");
+        }
+        Console.WriteLine($"CPU during these runs: {cpu.OwnPercent:F0}% this process and its children, {cpu.KernelPercent:F0}% kernel threads and interrupts, {cpu.OtherPercent:F0}% other processes. " +
+            "The first waitid is the exit watcher's reap: the last two segments split there.");
         return 0;
     }
 
