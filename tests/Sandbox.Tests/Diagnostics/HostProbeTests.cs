@@ -457,6 +457,24 @@ public sealed class HostProbeTests
     }
 
     [Theory]
+    [InlineData("6.12.0", HostCheckStatus.Warning)]
+    [InlineData("6.13.0", HostCheckStatus.Ok)]
+    [InlineData("6.18.44", HostCheckStatus.Ok)]
+    public void ForRootOverlayMustAlsoTakeIdmappedLayersInAUserNamespaceSince613(string release, HostCheckStatus expected)
+    {
+        var check = Probe(FakeHost.Root(release: release).Text("/proc/filesystems", "nodev\toverlay\n"))[HostCheckNames.Overlayfs];
+
+        Assert.Equal(expected, check.Status);
+        Assert.Contains("6.13", check.Finding, StringComparison.Ordinal);
+        if (expected == HostCheckStatus.Warning)
+            Assert.Contains("WithoutNamespaces(SandboxNamespaces.User)", check.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARootlessHostNeedsNoIdmappedLayers() =>
+        Assert.Equal(HostCheckStatus.Ok, Probe(FakeHost.Rootless(release: "6.8.0").Text("/proc/filesystems", "nodev\toverlay\n"))[HostCheckNames.Overlayfs].Status);
+
+    [Theory]
     [InlineData("kill_process kill_thread trap errno user_notif trace log allow", HostCheckStatus.Ok)]
     [InlineData("kill_process kill_thread trap errno trace log allow", HostCheckStatus.Warning)]
     [InlineData("kill_thread trap errno trace allow", HostCheckStatus.Missing)]
