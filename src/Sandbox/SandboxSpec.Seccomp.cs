@@ -45,8 +45,7 @@ public sealed partial record SandboxSpec
             problems.Add("Seccomp is null: use SeccompPolicy.Unconfined to run without a filter.");
             return;
         }
-        bool notifies = Seccomp.DefaultAction.Kind == SeccompActionKind.UserNotify
-            || (!Seccomp.Rules.IsDefault && Seccomp.Rules.Any(r => r?.Action.Kind == SeccompActionKind.UserNotify));
+        bool notifies = SeccompHostNotifications.SendsCallsToHost(Seccomp);
         if (notifies && SeccompSupervisor is null)
             problems.Add("Seccomp: the policy sends calls to the host (UserNotify) but no supervisor decides them: add WithSeccompSupervisor(...), or use another action.");
         if (!notifies && SeccompSupervisor is not null)
