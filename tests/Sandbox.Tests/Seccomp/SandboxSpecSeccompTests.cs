@@ -28,4 +28,25 @@ public class SandboxSpecSeccompTests
         Assert.Contains(problems, p => p.StartsWith("Seccomp: Rules[1] (read) condition 0", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Hostname", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_policy_that_sends_calls_to_the_host_needs_a_supervisor_and_a_supervisor_needs_such_a_policy()
+    {
+        var notifying = SeccompPolicy.Default.ToBuilder().Notify("connect").Build();
+        var spec = SandboxSpec.Command("/bin/true");
+        ValueTask<SeccompNotificationResponse> Decide(SeccompNotification call, CancellationToken token) => ValueTask.FromResult(SeccompNotificationResponse.Continue);
+
+        var unsupervised = spec.WithSeccomp(notifying).Validate(hostIsRoot: true);
+        var supervised = spec.WithSeccomp(notifying).WithSeccompSupervisor(Decide).Validate(hostIsRoot: true);
+        var idle = spec.WithSeccompSupervisor(Decide).Validate(hostIsRoot: true);
+        var againUnsupervised = spec.WithSeccomp(notifying).Validate(hostIsRoot: true); // the policy's answer is kept: still asked
+
+        Assert.Contains(unsupervised, p => p.Contains("no supervisor decides them", StringComparison.Ordinal));
+        Assert.Empty(supervised);
+        Assert.Contains(idle, p => p.Contains("the policy sends no call to the host", StringComparison.Ordinal));
+        Assert.Equal(unsupervised, againUnsupervised);
+        Assert.True(SeccompHostNotifications.SendsCallsToHost(notifying));
+        Assert.False(SeccompHostNotifications.SendsCallsToHost(SeccompPolicy.Default));
+        Assert.True(SeccompHostNotifications.SendsCallsToHost(new SeccompPolicy(SeccompAction.UserNotify, [])));
+    }
 }
