@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sandbox.Images;
 using Sandbox.Images.Registry;
 using Sandbox.Images.Store;
@@ -57,11 +56,8 @@ public sealed class OnFirstUsePullTests
         var pulled = await ImageStore.Open(new ImageStoreOptions { Root = store }).PullAsync(client, reference, OnFirstUse);
         string go = temp.Combine("go");
 
-        var first = Start(store, reference, go);
-        var second = Start(store, reference, go);
-        await Task.Delay(500); // both are up and spinning on the go file
-        await File.WriteAllTextAsync(go, "");
-        var results = await Task.WhenAll(Finish(first), Finish(second));
+        string[] unpack = [store, "--unpack", reference.ToString()];
+        var results = await ImageImporterRuns.TogetherAsync(go, unpack, unpack);
 
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
         var unpacked = results.SelectMany(r => r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
@@ -117,29 +113,5 @@ public sealed class OnFirstUsePullTests
         Assert.Empty(lease.Unpacked);
         var result = (await SandboxSpec.Command("/bin/cat", "/etc/committed").WithImage(lease).WithoutNamespaces(SandboxNamespaces.User).RunAsync()).EnsureSuccess();
         Assert.Equal("yes\n", result.StandardOutput.Text);
-    }
-
-    private static Process Start(string store, ImageReference reference, string go)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Sandbox.ImageImporter.dll"), store, "--unpack", reference.ToString(), "--wait-for", go })
-            start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
-    }
-
-    private sealed record Result(int ExitCode, string Output, string Error)
-    {
-        public override string ToString() => $"exit {ExitCode}: {Error}";
-    }
-
-    private static async Task<Result> Finish(Process process)
-    {
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-            return new Result(process.ExitCode, await output, await error);
-        }
     }
 }
