@@ -36,7 +36,9 @@ internal sealed class CgroupV1SandboxCgroup : ISandboxCgroup
 
     public Microsoft.Win32.SafeHandles.SafeFileHandle? OpenDirectoryForClone() => null;
 
-    public IReadOnlyList<string> ProcsFiles => [.. Placements.Select(p => p.Directory + "/cgroup.procs")];
+    public IReadOnlyList<string> ProcsFiles => _procsFiles ??= [.. Placements.Select(p => p.Directory + "/cgroup.procs")];
+
+    private string[]? _procsFiles; // the placements never change: made once, read at every launch
 
     public IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }
 
