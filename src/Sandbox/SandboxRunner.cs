@@ -24,6 +24,7 @@ public sealed class SandboxRunner
     private readonly Cgroups.SandboxCgroups _cgroups;
     private readonly Namespaces.PreparedNetworkNamespaces? _networkNamespaces;
     private readonly Namespaces.IdmappedLayers _idmappedLayers;
+    private readonly RootFs.RootTemplates? _rootTemplates;
     private readonly LaunchActivity _launches = new();
     private readonly DeferredCleanup _cleanup;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Seccomp.SeccompPolicy, SafeFileHandle> _seccompPrograms = new();
@@ -49,6 +50,8 @@ public sealed class SandboxRunner
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
         _idmappedLayers = idmappedLayers ?? new Namespaces.IdmappedLayers(syscalls);
+        // A template is a tmpfs made outside any user namespace: only root can make one.
+        _rootTemplates = syscalls.EffectiveUserId == 0 ? new RootFs.RootTemplates(syscalls) : null;
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
         // The cgroups made ahead of time go too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -74,6 +77,9 @@ public sealed class SandboxRunner
 
     /// <summary>The clean-up after runs that no result waits for: dead sandboxes' mount namespaces and cgroups.</summary>
     internal DeferredCleanup Cleanup => _cleanup;
+
+    /// <summary>The root templates made for this runner's plans (root hosts), or null.</summary>
+    internal RootFs.RootTemplates? RootTemplates => _rootTemplates;
 
     /// <summary>Root's image layers idmapped for the sandboxes that run on them in a user namespace.</summary>
     internal Namespaces.IdmappedLayers IdmappedLayers => _idmappedLayers;
@@ -162,6 +168,15 @@ public sealed class SandboxRunner
             };
         }
 
+        // The root's fixed part from a template made once for these mounts: the child then mounts only the fresh ones.
+        RootFs.RootTemplates.Lease? rootTemplate = null;
+        if (_rootTemplates is not null)
+        {
+            (plan, rootTemplate) = _rootTemplates.Apply(plan);
+            if (rootTemplate is not null)
+                isolation = isolation with { RootFromTemplate = true };
+        }
+
         var childEnds = new List<SafeFileHandle>();
         bool started = false;
         SafeFileHandle? stdinHost = null, stdoutHost = null, stderrHost = null, reportHost = null, supervisorHost = null;
@@ -224,6 +239,7 @@ public sealed class SandboxRunner
             using (_launches.Enter())
                 launched = await _launcher.Value.LaunchAsync(PlanWriter.Write(plan)).ConfigureAwait(false);
             preparedNetwork?.Dispose();
+            rootTemplate?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             childEnds.Clear();
             if (launched.Error is { } error)
@@ -253,6 +269,7 @@ public sealed class SandboxRunner
             if (!started && limits.Cgroup is { } unused)
                 await unused.DestroyAsync(CancellationToken.None).ConfigureAwait(false);
             preparedNetwork?.Dispose();
+            rootTemplate?.Dispose();
             foreach (var end in childEnds) end.Dispose();
             stdinHost?.Dispose();
             stdoutHost?.Dispose();

@@ -45,6 +45,13 @@ internal interface ISyscalls
     /// <exception cref="SandboxException">Either call failed (the errno and the directory say what).</exception>
     SafeFileHandle OpenIdmappedTree(string directory, SafeFileHandle userNamespace);
 
+    /// <summary>
+    /// Builds a root template from a serialized plan (see PlanWriter) whose mounts a template can hold
+    /// (sbx_build_root_template): a detached tmpfs tree with the mounts' result, sealed read-only. The tree's fd, or null
+    /// and what stopped the build (the stage, errno, mount step and path, as a launch reports them).
+    /// </summary>
+    SafeFileHandle? TryBuildRootTemplate(ReadOnlySpan<byte> plan, out NativeSetupError? error);
+
     /// <summary>open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH) of a detached mount: a copy (idmapping included) for one launch.</summary>
     /// <exception cref="SandboxException">The kernel refused.</exception>
     SafeFileHandle CloneTree(SafeFileHandle tree);

@@ -69,6 +69,29 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         }
     }
 
+    public SafeFileHandle? TryBuildRootTemplate(ReadOnlySpan<byte> plan, out NativeSetupError? error)
+    {
+        // The builder's child reads the plan from this memory after clone(CLONE_VM): it must not move.
+        byte* block = (byte*)NativeMemory.AlignedAlloc((nuint)plan.Length, 16);
+        try
+        {
+            plan.CopyTo(new Span<byte>(block, plan.Length));
+            SetupErrorRecord record;
+            int fd;
+            if (NativeLauncherMethods.BuildRootTemplate(block, &fd, &record) == 0)
+            {
+                error = null;
+                return new SafeFileHandle(fd, ownsHandle: true);
+            }
+            error = ToSetupError(&record);
+            return null;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(block);
+        }
+    }
+
     private static readonly int SysSchedSetscheduler = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 119 : 144;
     private const int SchedIdle = 5;
 
@@ -307,14 +330,18 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         }
     }
 
-    public HostFileKind GetKind(string path)
+    public HostFileKind GetKind(string path) => GetKind(path, out _);
+
+    public HostFileKind GetKind(string path, out FileIdentity identity)
     {
         stat st;
         int r;
         fixed (byte* p = NulTerminated(path))
             r = lstat(p, &st);
+        identity = default;
         if (r != 0)
             return HostFileKind.Missing;
+        identity = new FileIdentity((ulong)st.st_dev, (ulong)st.st_ino);
         uint mode = (ushort)st.st_mode;
         return (mode & 0xF000) switch
         {

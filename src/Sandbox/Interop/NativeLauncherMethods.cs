@@ -12,6 +12,10 @@ internal static unsafe partial class NativeLauncherMethods
     [LibraryImport(LibraryName, EntryPoint = "sbx_launch")]
     public static partial int Launch(byte* plan, LaunchResultRecord* result);
 
+    /// <summary>Builds a root template from a plan: 0 and the tree's fd, or -1 with the error filled in.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_build_root_template")]
+    public static partial int BuildRootTemplate(byte* plan, int* treeFd, SetupErrorRecord* error);
+
     /// <summary>Makes a network namespace with lo up on the calling thread's behalf: 0 and an fd, or -errno.</summary>
     [LibraryImport(LibraryName, EntryPoint = "sbx_create_network_namespace")]
     public static partial int CreateNetworkNamespace(int* namespaceFd);

@@ -30,6 +30,11 @@ internal sealed record LaunchPlan
     /// CLONE_INTO_CGROUP); <see cref="CgroupProcsFiles"/> is then only the fallback for kernels without it. -1 = none.
     /// </summary>
     public int CgroupFd { get; init; } = -1;
+    /// <summary>
+    /// A root template (<see cref="RootFs.RootTemplates"/>): the child mounts a copy of it as the new root's starting point,
+    /// and <see cref="Mounts"/> then hold only what each sandbox gets fresh. -1 = none: the root starts as an empty tmpfs.
+    /// </summary>
+    public int RootTemplateFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }
@@ -85,6 +90,12 @@ internal sealed record MountOp(MountOpKind Kind, string Target, string? Source =
     /// launcher's child puts over that directory first), -1 for a directory used as it is; empty = none.
     /// </summary>
     public ImmutableArray<int> LayerFds { get; init; } = [];
+
+    /// <summary>
+    /// Host side only, not on the wire nor in <see cref="Equals(MountOp?)"/>: which file a bind's source was when the plan was
+    /// made, so that a root template holding the bind is made again once another file takes the path.
+    /// </summary>
+    public Interop.FileIdentity SourceIdentity { get; init; }
 
     /// <summary>Value equality, <see cref="LayerFds"/> compared element by element.</summary>
     public bool Equals(MountOp? other) =>

@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 8;
+    public const uint PlanVersion = 9;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -97,7 +97,7 @@ internal struct PlanHeader
     public int NotifyFd;
     public int CgroupFd;
     public uint CgroupProcsFds;
-    public uint Reserved;
+    public int RootTemplateFd;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -42,6 +42,7 @@ internal static class PlanReader
             SeccompFd = h.SeccompFd,
             SeccompNotifyFd = h.NotifyFd,
             CgroupFd = h.CgroupFd,
+            RootTemplateFd = h.RootTemplateFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

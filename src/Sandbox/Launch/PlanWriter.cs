@@ -65,6 +65,7 @@ internal static class PlanWriter
             SeccompFd = plan.SeccompFd,
             NotifyFd = plan.SeccompNotifyFd,
             CgroupFd = plan.CgroupFd,
+            RootTemplateFd = plan.RootTemplateFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

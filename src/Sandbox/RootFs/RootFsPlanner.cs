@@ -70,11 +70,11 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
 
     private void AddHostSystemPath(string path)
     {
-        switch (fs.GetKind(path))
+        switch (fs.GetKind(path, out var identity))
         {
             case HostFileKind.Directory:
                 MakeDirectory(path, FileModes.Mode0755);
-                _ops.Add(new MountOp(MountOpKind.Bind, path, Source: path, Flags: ReadOnlyBind));
+                _ops.Add(new MountOp(MountOpKind.Bind, path, Source: path, Flags: ReadOnlyBind) { SourceIdentity = identity });
                 break;
             case HostFileKind.Symlink:
                 _ops.Add(new MountOp(MountOpKind.Symlink, path, Source: fs.ReadLink(path)));
@@ -91,10 +91,10 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         WriteFile("/etc/nsswitch.conf", EtcFiles.NsSwitch);
         bool sharedNetwork = !spec.Namespaces.HasFlag(SandboxNamespaces.Network);
         WriteFile("/etc/resolv.conf", sharedNetwork ? fs.TryReadText("/etc/resolv.conf") ?? "" : EtcFiles.NoResolver);
-        if (fs.GetKind("/etc/ld.so.cache") == HostFileKind.RegularFile)
+        if (fs.GetKind("/etc/ld.so.cache", out var cache) == HostFileKind.RegularFile)
         {
             _ops.Add(new MountOp(MountOpKind.MakeFile, "/etc/ld.so.cache", Mode: FileModes.Mode0644));
-            _ops.Add(new MountOp(MountOpKind.Bind, "/etc/ld.so.cache", Source: "/etc/ld.so.cache", Flags: ReadOnlyBind | MountFlags.Optional));
+            _ops.Add(new MountOp(MountOpKind.Bind, "/etc/ld.so.cache", Source: "/etc/ld.so.cache", Flags: ReadOnlyBind | MountFlags.Optional) { SourceIdentity = cache });
         }
     }
 
@@ -142,9 +142,9 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         foreach (var node in DeviceNodes)
         {
             string host = "/dev/" + node;
-            if (fs.GetKind(host) != HostFileKind.CharacterDevice) continue;
+            if (fs.GetKind(host, out var device) != HostFileKind.CharacterDevice) continue;
             _ops.Add(new MountOp(MountOpKind.MakeFile, host, Mode: FileModes.Mode0666));
-            _ops.Add(new MountOp(MountOpKind.Bind, host, Source: host, Flags: MountFlags.NoSuid | MountFlags.NoExec | MountFlags.Optional));
+            _ops.Add(new MountOp(MountOpKind.Bind, host, Source: host, Flags: MountFlags.NoSuid | MountFlags.NoExec | MountFlags.Optional) { SourceIdentity = device });
         }
         MakeDirectory("/dev/pts", FileModes.Mode0755);
         _ops.Add(new MountOp(MountOpKind.Devpts, "/dev/pts", Data: "newinstance,ptmxmode=0666,mode=0620", Flags: MountFlags.NoSuid | MountFlags.NoExec));
@@ -167,13 +167,13 @@ internal sealed class RootFsPlanner(IHostFileSystem fs)
         {
             case BindMount bind:
                 string source = SandboxPath.Normalize(bind.Source);
-                var kind = fs.GetKind(source);
+                var kind = fs.GetKind(source, out var identity);
                 if (kind == HostFileKind.Directory)
                     MakeDirectory(target, FileModes.Mode0755);
                 else if (!_mountPointLayer) // there the target is the image's file or a placeholder: opening it to write would copy it up
                     _ops.Add(new MountOp(MountOpKind.MakeFile, target, Mode: FileModes.Mode0644));
                 var flags = MountFlags.Recursive | MountFlags.NoSuid | MountFlags.NoDev | (bind.Writable ? 0 : MountFlags.ReadOnly);
-                _ops.Add(new MountOp(MountOpKind.Bind, target, Source: source, Flags: flags));
+                _ops.Add(new MountOp(MountOpKind.Bind, target, Source: source, Flags: flags) { SourceIdentity = identity });
                 break;
             case TmpfsMount tmpfs:
                 MakeDirectory(target, FileModes.Mode0755);

@@ -463,8 +463,19 @@ static void child_build_root(const struct child_context *c)
     }
 
     const char *staging = plan_string(c, p->root_staging);
-    r = RAW5(SYS_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, p->root_options));
-    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, staging);
+    if (p->root_template_fd >= 0) {
+        /* A copy of the host's read-only root template (its binds and files made once), attached where the tmpfs
+           would go: what is left of the mount plan is what this sandbox gets fresh. */
+        long tree = RAW3(SYS_open_tree, p->root_template_fd, "",
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (tree < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, tree, -1, "copy of the root template");
+        r = RAW5(SYS_move_mount, tree, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH);
+        if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, staging);
+        RAW1(SYS_close, tree);
+    } else {
+        r = RAW5(SYS_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, plan_string(c, p->root_options));
+        if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, staging);
+    }
     struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
     long root = RAW4(SYS_openat2, AT_FDCWD, staging, &how, sizeof how);
     if (root < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, root, -1, staging);
@@ -733,6 +744,8 @@ static int plan_is_valid(const struct sbx_plan *p)
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
     /* A supervisor needs a filter to listen to. */
     if (p->notify_fd >= 0 && p->seccomp_fd < 0) return 0;
+    /* A root template is a new root's starting point. */
+    if (p->root_template_fd >= 0 && !(p->flags & SBX_PLAN_NEW_ROOT)) return 0;
     return 1;
 }
 
@@ -1077,6 +1090,184 @@ int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_
     }
     *ns_fd = fd;
     return 0;
+}
+
+/* ---------------------------------------------------------------- root templates (host side, made once per root) */
+
+struct template_context {
+    struct child_context c;
+    int send_fd;  /* a datagram socket: the finished tree's fd goes to the host over it (SCM_RIGHTS) */
+};
+
+/* A detached tmpfs with options "key=value,flag,..." (each one fsconfig call) and mount attributes attr. */
+static long template_tmpfs(const struct child_context *c, int index, const char *options, unsigned long attr)
+{
+    char option[256];
+    long r, fs = RAW2(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, fs, index, "fsopen(tmpfs)");
+    r = RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0); /* as mount(2) names it */
+    if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, "source=tmpfs");
+    for (size_t start = 0, end; options && options[start]; start = options[end] ? end + 1 : end) {
+        size_t eq = 0;
+        for (end = start; options[end] && options[end] != ','; end++)
+            if (!eq && options[end] == '=') eq = end - start;
+        if (end - start >= sizeof option) child_fail(c, SBX_STAGE_TMPFS, -EINVAL, index, options + start);
+        c_copy(option, end - start + 1, options + start);
+        if (eq) option[eq] = 0;
+        r = eq ? RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, option, option + eq + 1, 0)
+               : RAW5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, option, 0, 0);
+        if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, options + start);
+    }
+    r = RAW5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0);
+    if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, "create the tmpfs");
+    long mnt = RAW3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr);
+    if (mnt < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, mnt, index, "fsmount(tmpfs)");
+    RAW1(SYS_close, fs);
+    return mnt;
+}
+
+/* Makes the superblock of the tmpfs mounted at mnt read-only: no mount of it, however remounted, can write it. */
+static void template_seal(const struct child_context *c, int index, long mnt)
+{
+    long pick = RAW3(SYS_fspick, mnt, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC), r;
+    if (pick < 0) child_fail(c, SBX_STAGE_ROOT_READONLY, pick, index, "fspick");
+    r = RAW5(SYS_fsconfig, pick, FSCONFIG_SET_FLAG, "ro", 0, 0);
+    if (r >= 0) r = RAW5(SYS_fsconfig, pick, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_ROOT_READONLY, r, index, "read-only superblock");
+    RAW1(SYS_close, pick);
+}
+
+static int template_main(void *arg)
+{
+    const struct template_context *t = arg;
+    const struct child_context *c = &t->c;
+    const struct sbx_plan *p = c->plan;
+    const struct sbx_mount_op *ops = (const struct sbx_mount_op *)(c->base + p->mounts);
+    int32_t tmpfs_mounts[SBX_MAX_MOUNT_OPS];
+    uint32_t tmpfs_count = 0;
+    long r;
+
+    long root = template_tmpfs(c, -1, plan_string(c, p->root_options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    for (uint32_t i = 0; i < p->mount_count; i++) {
+        const struct sbx_mount_op *op = &ops[i];
+        /* Flags change only on attached mounts (mount_setattr): remounts are the sandbox's, on its copy. */
+        if (op->kind == SBX_OP_PROC || op->kind == SBX_OP_DEVPTS || op->kind == SBX_OP_OVERLAY || op->kind == SBX_OP_REMOUNT)
+            child_fail(c, SBX_STAGE_PLAN, -EINVAL, (int)i, "a step each sandbox takes itself, in a root template");
+        if (op->kind == SBX_OP_TMPFS) {
+            /* mount(2) cannot mount beneath a detached tree: the new API can. */
+            const char *target = plan_string(c, op->target);
+            long fd = child_open_beneath((int)root, target, O_PATH | O_DIRECTORY);
+            if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, (int)i, target);
+            long mnt = template_tmpfs(c, (int)i, plan_string(c, op->data), mount_attr_flags(op->flags));
+            r = RAW5(SYS_move_mount, mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            if (r < 0) child_fail(c, SBX_STAGE_TMPFS, r, (int)i, target);
+            RAW1(SYS_close, fd);
+            tmpfs_mounts[tmpfs_count++] = (int32_t)mnt; /* sealed once everything is in it */
+            continue;
+        }
+        long source = -1;
+        if (op->kind == SBX_OP_BIND) {
+            source = child_open_source(plan_string(c, op->source));
+            if (source == -ENOENT && (op->flags & SBX_MNT_OPTIONAL)) continue;
+            if (source < 0) child_fail(c, SBX_STAGE_OPEN_BIND_SOURCE, source, (int)i, plan_string(c, op->source));
+        }
+        child_run_mount_op(c, (int)root, (int)i, op, (int)source);
+        if (source >= 0) RAW1(SYS_close, source);
+    }
+
+    for (uint32_t i = 0; i < tmpfs_count; i++) template_seal(c, -1, tmpfs_mounts[i]);
+    template_seal(c, -1, root);
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+    r = RAW5(SYS_mount_setattr, root, "", AT_EMPTY_PATH, &attr, sizeof attr);
+    if (r < 0) child_fail(c, SBX_STAGE_ROOT_READONLY, r, -1, "/");
+
+    /* The tree to the host; this copy of it closes when the child exits. */
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    for (size_t i = 0; i < sizeof control; i++) ((char *)&control)[i] = 0;
+    char byte = 'T';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    int tree = (int)root;
+    for (size_t i = 0; i < sizeof tree; i++) ((char *)CMSG_DATA(cm))[i] = ((char *)&tree)[i];
+    r = RAW3(SYS_sendmsg, t->send_fd, &msg, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, "hand the root template to the host");
+    child_exit(0);
+}
+
+int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sbx_setup_error *error)
+{
+    int error_pipe[2] = { -1, -1 }, pair[2] = { -1, -1 }, status = -1;
+    void *stack = MAP_FAILED;
+    struct sbx_launch_result res;
+    memset(&res, 0, sizeof res);
+    *tree_fd = -1;
+
+    if (!plan_is_valid(plan) || plan->root_template_fd >= 0 || !plan->root_options) {
+        result_error(&res, SBX_STAGE_PLAN, EINVAL, "malformed root template plan");
+        goto out;
+    }
+    if (pipe2(error_pipe, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        result_error(&res, SBX_STAGE_CLONE, errno, "pipe2");
+        goto out;
+    }
+    stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        result_error(&res, SBX_STAGE_CLONE, errno, "child stack");
+        goto out;
+    }
+    struct template_context context = {
+        .c = { .plan = plan, .base = (const char *)plan, .error_fd = error_pipe[1], .error_read_fd = -1,
+               .release_fd = -1, .release_write_fd = -1 },
+        .send_fd = pair[1],
+    };
+    /* CLONE_VM without CLONE_FILES: the child's fds are its own and close when it exits, whatever step it fails at. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = clone(template_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM, &context);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0) {
+        result_error(&res, SBX_STAGE_CLONE, clone_errno, "clone");
+        goto out;
+    }
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+    close(error_pipe[1]);
+    error_pipe[1] = -1;
+
+    struct sbx_setup_error record;
+    ssize_t got;
+    do got = read(error_pipe[0], &record, sizeof record); while (got < 0 && errno == EINTR);
+    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
+        record.detail[sizeof record.detail - 1] = 0;
+        res.error = record;
+        goto out;
+    }
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space };
+    ssize_t n = recvmsg(pair[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+        result_error(&res, SBX_STAGE_CHILD_DIED, n < 0 ? errno : EPROTO, "the root template's builder ended without a tree");
+        goto out;
+    }
+    memcpy(tree_fd, CMSG_DATA(cm), sizeof(int));
+    status = 0;
+
+out:
+    if (status != 0) *error = res.error;
+    for (int i = 0; i < 2; i++) {
+        if (error_pipe[i] >= 0) close(error_pipe[i]);
+        if (pair[i] >= 0) close(pair[i]);
+    }
+    if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
+    return status;
 }
 
 uint32_t sbx_layout_size(uint32_t record)

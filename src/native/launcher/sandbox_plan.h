@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 8u
+#define SBX_PLAN_VERSION 9u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -163,7 +163,9 @@ struct sbx_plan {
     uint32_t cgroup_procs_fds;  /* offset of cgroup_procs_count int32 fds, 0 = none: each cgroup.procs of */
                                 /* cgroup_procs opened for writing by the host ahead of the launch (-1: open */
                                 /* the path), so the child's join is one write per hierarchy */
-    uint32_t reserved;
+    int32_t root_template_fd;   /* a root template (sbx_build_root_template): with SBX_PLAN_NEW_ROOT the child */
+                                /* mounts a copy of it at root_staging instead of a fresh tmpfs, and mounts then */
+                                /* hold only what each sandbox gets fresh (/proc, devpts, writable tmpfs); -1 = none */
 };
 
 struct sbx_mount_op {
@@ -235,6 +237,14 @@ SBX_EXPORT int sbx_create_network_namespace(int *ns_fd);
    returns an fd for it in *ns_fd (close-on-exec): what mount_setattr(MOUNT_ATTR_IDMAP) takes. A short-lived
    child is cloned into the new namespace and ends before this returns. 0 on success, -errno otherwise. */
 SBX_EXPORT int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_fd);
+
+/* Builds a root template: a detached tmpfs (root_options) holding the result of the plan's mounts, which may not
+   include proc, devpts or overlays (they belong to one sandbox), then made read-only down to each tmpfs's superblock,
+   so that no copy of it can be written, whatever capabilities a sandbox holds over its own mounts. Sources are
+   opened in the caller's view. A short-lived child (CLONE_VM, all signals blocked) runs the same steps a launch's
+   child runs and passes the tree back. 0 and the tree's fd (close-on-exec) in *tree_fd; -1 with *error filled
+   (stage, errno, op index, detail) otherwise. Linux >= 6.15: mounts attached beneath a detached mount. */
+SBX_EXPORT int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sbx_setup_error *error);
 
 /* Layout checks for the host: the sizes of the records above, by record number. */
 SBX_EXPORT uint32_t sbx_layout_size(uint32_t record);

@@ -11,6 +11,7 @@ internal sealed class FakeHostFileSystem : IHostFileSystem
     private readonly Dictionary<string, HostFileKind> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ulong> _inodes = new(StringComparer.Ordinal);
 
     /// <summary>The paths whose text was read, in order.</summary>
     public List<string> TextReads { get; } = [];
@@ -58,9 +59,20 @@ internal sealed class FakeHostFileSystem : IHostFileSystem
         return this;
     }
 
-    public HostFileKind GetKind(string path)
+    public HostFileKind GetKind(string path) => GetKind(path, out _);
+
+    public HostFileKind GetKind(string path, out FileIdentity identity)
     {
-        return _kinds.GetValueOrDefault(path, HostFileKind.Missing);
+        var kind = _kinds.GetValueOrDefault(path, HostFileKind.Missing);
+        identity = kind == HostFileKind.Missing ? default : new FileIdentity(1, _inodes.GetValueOrDefault(path, (ulong)(uint)StringComparer.Ordinal.GetHashCode(path)));
+        return kind;
+    }
+
+    /// <summary>Puts another file at <paramref name="path"/> (same kind, new inode), as a rename over it would.</summary>
+    public FakeHostFileSystem Replace(string path)
+    {
+        _inodes[path] = _inodes.GetValueOrDefault(path, (ulong)(uint)StringComparer.Ordinal.GetHashCode(path)) + 1;
+        return this;
     }
 
     public string ReadLink(string path)

@@ -103,6 +103,26 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         return handle;
     }
 
+    /// <summary>
+    /// What <see cref="TryBuildRootTemplate"/> answers: null (the default) builds a stand-in tree; an error refuses, as a kernel
+    /// would. The default for a fake host is a refusal like a rootless host's, so plans reach the launcher whole.
+    /// </summary>
+    public NativeSetupError? RootTemplateError { get; set; } = new(Sandbox.Launch.SetupStage.MountRoot, 1, -1, "fsopen(tmpfs)");
+
+    /// <summary>The root templates built, as read back from the bytes the builder got, with the stand-in tree of each.</summary>
+    public List<(LaunchPlan Plan, SafeFileHandle Tree)> RootTemplates { get; } = [];
+
+    public SafeFileHandle? TryBuildRootTemplate(ReadOnlySpan<byte> plan, out NativeSetupError? error)
+    {
+        var read = PlanReader.Read(plan);
+        error = RootTemplateError;
+        if (error is not null)
+            return null;
+        var tree = new SafeFileHandle(Interlocked.Increment(ref _nextFd), ownsHandle: false);
+        lock (RootTemplates) RootTemplates.Add((read, tree));
+        return tree;
+    }
+
     public SafeFileHandle CloneTree(SafeFileHandle tree)
     {
         var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
