@@ -38,6 +38,12 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
     /// <summary>How many templates were built (or tried).</summary>
     public int Builds { get; private set; }
 
+    /// <summary>How many templates are held open (each a detached mount in this process).</summary>
+    public int Held
+    {
+        get { lock (_gate) return _templates.Count(t => t.Tree is not null); }
+    }
+
     /// <summary>
     /// <paramref name="plan"/> started from a template, its mounts cut down to the fresh ones, with the lease that keeps the
     /// template open until the launch has copied it (dispose it then); or the plan unchanged and no lease, when it cannot
@@ -57,10 +63,11 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
     /// <summary>
     /// Splits a root's mount steps into what a template can hold and what each sandbox must get fresh, such that the template's
     /// steps and then the fresh ones give the root that running them in order gives. Fresh are /proc, devpts, every tmpfs not made
-    /// read-only later by a remount of its own (a sandbox writes it), every step inside a fresh mount, every mount over one that
-    /// comes after it, and every remount (the kernel changes a mount's flags only where it is attached, so the child applies
+    /// read-only later by a remount of its own (a sandbox writes it), every step inside a fresh mount or a remounted one, every
+    /// mount over one that comes after it, and every remount (the kernel changes a mount's flags only where it is attached, so the child applies
     /// them to its copy; a template's tmpfs is sealed read-only anyway). Null when a step cannot be in a template and the rest
-    /// depends on it (an overlay: the image's root is the sandbox's own).
+    /// depends on it (an overlay: the image's root is the sandbox's own), or when a step's reach depends on what the template
+    /// already holds (a recursive remount: it reaches every mount beneath the one holding its target).
     /// </summary>
     public static (ImmutableArray<MountOp> Template, ImmutableArray<MountOp> Fresh)? Split(ImmutableArray<MountOp> mounts)
     {
@@ -70,13 +77,15 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         for (int i = 0; i < mounts.Length; i++)
         {
             var op = mounts[i];
-            if (op.Kind == MountOpKind.Overlay)
+            // A recursive remount reaches every mount beneath the one holding its target, made before it or (from a template) not.
+            if (op.Kind == MountOpKind.Overlay || (op.Kind == MountOpKind.Remount && op.Flags.HasFlag(MountFlags.Recursive)))
                 return null;
             bool isFresh = op.Kind is MountOpKind.Proc or MountOpKind.Devpts or MountOpKind.Remount
                 || (op.Kind == MountOpKind.Tmpfs && !SealedLater(mounts, i))
                 || freshTargets.Exists(t => SandboxPath.IsWithin(op.Target, t) || (IsMount(op.Kind) && SandboxPath.IsWithin(t, op.Target)));
             (isFresh ? fresh : template).Add(op);
-            if (isFresh && IsMount(op.Kind))
+            // What comes later inside a fresh mount, or inside a remounted one (a write there must fail as it would in order), is fresh too.
+            if (isFresh && (IsMount(op.Kind) || op.Kind == MountOpKind.Remount))
                 freshTargets.Add(op.Target);
         }
         return (template.ToImmutable(), fresh.ToImmutable());

@@ -94,8 +94,9 @@ public sealed class IdmappedImageTests
         string listing;
         await using (var running = await Shell(lease, "ls /proc/self/fd; grep -c idmapped /proc/self/mountinfo; read x").StartAsync())
         {
-            // The idmapped layers the host holds while the sandbox runs (and any still kept from an earlier test).
-            Assert.Equal(SandboxRunner.Shared.IdmappedLayers.OpenLayers, DetachedMountFds());
+            // The idmapped layers the host holds while the sandbox runs (and any still kept from an earlier test), beside the
+            // root templates of other tests' default roots.
+            Assert.Equal(SandboxRunner.Shared.IdmappedLayers.OpenLayers + (SandboxRunner.Shared.RootTemplates?.Held ?? 0), DetachedMountFds());
             Assert.True(SandboxRunner.Shared.IdmappedLayers.OpenLayers >= 3);
             await running.StandardInput.WriteAsync("\n"u8.ToArray());
             await running.StandardInput.FlushAsync();
@@ -108,9 +109,9 @@ public sealed class IdmappedImageTests
         Assert.Equal("0\n1\n2\n3\n0\n", listing);
         // Kept for the next sandbox for the idle timeout, then closed.
         var closedBy = DateTime.UtcNow + IdmappedLayers.DefaultIdleTimeout + TimeSpan.FromSeconds(10);
-        while ((DetachedMountFds() > 0 || SandboxRunner.Shared.IdmappedLayers.OpenLayers > 0) && DateTime.UtcNow < closedBy)
+        while ((LayerMountFds() > 0 || SandboxRunner.Shared.IdmappedLayers.OpenLayers > 0) && DateTime.UtcNow < closedBy)
             await Task.Delay(50);
-        Assert.Equal(0, DetachedMountFds());
+        Assert.Equal(0, LayerMountFds());
         Assert.Equal((0, 0), (SandboxRunner.Shared.IdmappedLayers.OpenMappings, SandboxRunner.Shared.IdmappedLayers.OpenLayers));
     }
 
@@ -173,6 +174,9 @@ public sealed class IdmappedImageTests
     /// How many of the host's open fds are detached mounts: the root of a mount (fdinfo's mnt_id) that is in no mount
     /// table of the host's namespace — what open_tree(OPEN_TREE_CLONE) returns and nothing else in this process makes.
     /// </summary>
+    /// <summary>The detached mounts this process holds other than the root templates (tmpfs trees the runner keeps).</summary>
+    private static int LayerMountFds() => DetachedMountFds() - (SandboxRunner.Shared.RootTemplates?.Held ?? 0);
+
     private static int DetachedMountFds()
     {
         var attached = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);

@@ -109,6 +109,9 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
     /// </summary>
     public NativeSetupError? RootTemplateError { get; set; } = new(Sandbox.Launch.SetupStage.MountRoot, 1, -1, "fsopen(tmpfs)");
 
+    /// <summary>Stand-in trees that are real fds (of /dev/null), so that a test can see when one is closed.</summary>
+    public bool RootTemplatesOpenDevNull { get; set; }
+
     /// <summary>The root templates built, as read back from the bytes the builder got, with the stand-in tree of each.</summary>
     public List<(LaunchPlan Plan, SafeFileHandle Tree)> RootTemplates { get; } = [];
 
@@ -118,7 +121,7 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         error = RootTemplateError;
         if (error is not null)
             return null;
-        var tree = new SafeFileHandle(Interlocked.Increment(ref _nextFd), ownsHandle: false);
+        var tree = RootTemplatesOpenDevNull ? File.OpenHandle("/dev/null") : new SafeFileHandle(Interlocked.Increment(ref _nextFd), ownsHandle: false);
         lock (RootTemplates) RootTemplates.Add((read, tree));
         return tree;
     }

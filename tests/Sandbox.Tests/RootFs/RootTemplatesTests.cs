@@ -1,0 +1,170 @@
+using Sandbox.Interop;
+using Sandbox.Launch;
+using Sandbox.RootFs;
+using Sandbox.Tests.Cgroups;
+using Sandbox.Tests.Fakes;
+
+namespace Sandbox.Tests.RootFs;
+
+/// <summary>The runner's root templates through the seam: when one is built, reused, made again, dropped, or not used at all.</summary>
+public sealed class RootTemplatesTests
+{
+    private const int ENOENT = 2, EINVAL = 22;
+
+    private static readonly SandboxSpec Spec = SandboxSpec.Command("/bin/true");
+
+    private static FakeHostFileSystem Host() =>
+        FakeHostFileSystem.MergedUsr().File("/etc/ld.so.cache").CharacterDevice("/dev/null").Directory("/srv/data");
+
+    private static FakeSyscalls Kernel() => new(0, _ => throw new InvalidOperationException("launched")) { RootTemplateError = null };
+
+    private static LaunchPlan Plan(FakeHostFileSystem fs, SandboxSpec? spec = null) => new LaunchPlanner(fs).Plan(spec ?? Spec, 0, 0).Plan;
+
+    [Fact]
+    public void The_first_launch_builds_the_template_from_the_fixed_steps_and_the_plan_keeps_only_the_fresh_ones()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var plan = Plan(Host());
+
+        var (applied, lease) = templates.Apply(plan);
+
+        using (lease)
+        {
+            var (built, tree) = Assert.Single(kernel.RootTemplates);
+            // Read back from the wire, which carries no source identity: compared as the plan compares steps.
+            Assert.True(RootTemplates.Split(plan.Mounts)!.Value.Template.SequenceEqual(built.Mounts));
+            Assert.Equal(plan.RootOptions, built.RootOptions);
+            Assert.Equal((int)tree.DangerousGetHandle(), applied.RootTemplateFd);
+            Assert.True(RootTemplates.Split(plan.Mounts)!.Value.Fresh.SequenceEqual(applied.Mounts));
+            Assert.Equal(plan with { Mounts = applied.Mounts, RootTemplateFd = applied.RootTemplateFd }, applied with { Mounts = applied.Mounts });
+        }
+    }
+
+    [Fact]
+    public void Launches_with_the_same_mounts_share_one_template()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var fs = Host();
+
+        for (int i = 0; i < 3; i++)
+            templates.Apply(Plan(fs)).Lease!.Dispose();
+
+        Assert.Equal(1, templates.Builds);
+        Assert.Equal(1, templates.Held);
+    }
+
+    [Fact]
+    public void Another_file_put_where_a_bind_source_was_gets_a_new_template()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var fs = Host();
+        templates.Apply(Plan(fs)).Lease!.Dispose();
+
+        fs.Replace("/etc/ld.so.cache"); // ldconfig writes a new cache and renames it over the old one
+        templates.Apply(Plan(fs)).Lease!.Dispose();
+
+        Assert.Equal(2, kernel.RootTemplates.Count);
+    }
+
+    [Fact]
+    public void Other_mounts_get_their_own_template_and_the_least_recently_used_is_closed_past_the_capacity()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var fs = Host();
+        for (int i = 0; i <= RootTemplates.Capacity; i++)
+            templates.Apply(Plan(fs, Spec.WithHostname($"host{i}"))).Lease!.Dispose();
+
+        Assert.Equal(RootTemplates.Capacity + 1, kernel.RootTemplates.Count);
+        Assert.Equal(RootTemplates.Capacity, templates.Held);
+        Assert.True(kernel.RootTemplates[0].Tree.IsClosed);
+        Assert.All(kernel.RootTemplates.Skip(1), t => Assert.False(t.Tree.IsClosed));
+    }
+
+    [Fact]
+    public void A_lease_keeps_a_dropped_template_open_until_the_launch_lets_go()
+    {
+        var kernel = Kernel();
+        kernel.RootTemplatesOpenDevNull = true;
+        var templates = new RootTemplates(kernel);
+        var (plan, lease) = templates.Apply(Plan(Host()));
+
+        templates.Dispose(); // drops every template, as eviction drops one
+        bool open = File.Exists($"/proc/self/fd/{plan.RootTemplateFd}"); // a held fd cannot have been reused
+        lease!.Dispose();
+
+        Assert.True(open);
+        Assert.True(kernel.RootTemplates[0].Tree.IsClosed);
+        Assert.Equal(0, templates.Held);
+    }
+
+    [Fact]
+    public void A_kernel_that_cannot_build_templates_is_asked_once_and_every_plan_stays_whole()
+    {
+        var kernel = Kernel();
+        kernel.RootTemplateError = new NativeSetupError(SetupStage.Tmpfs, EINVAL, 7, "dev");
+        using var templates = new RootTemplates(kernel);
+        var plan = Plan(Host());
+
+        var first = templates.Apply(plan);
+        var second = templates.Apply(Plan(Host(), Spec.WithHostname("other")));
+
+        Assert.Same(plan, first.Plan);
+        Assert.Null(first.Lease);
+        Assert.Null(second.Lease);
+        Assert.Equal(1, templates.Builds);
+        Assert.Contains("6.15", templates.Unavailable);
+    }
+
+    [Fact]
+    public void A_template_refused_for_one_of_its_mounts_leaves_that_plan_whole_without_asking_again_and_others_still_get_one()
+    {
+        var kernel = Kernel();
+        kernel.RootTemplateError = new NativeSetupError(SetupStage.OpenBindSource, ENOENT, 3, "/srv/data");
+        using var templates = new RootTemplates(kernel);
+        var broken = Plan(Host(), Spec.AddReadOnlyBind("/srv/data", "/data"));
+
+        Assert.Null(templates.Apply(broken).Lease);
+        Assert.Null(templates.Apply(broken).Lease); // the launch itself reports the missing source
+        kernel.RootTemplateError = null;
+        using var other = templates.Apply(Plan(Host())).Lease;
+
+        Assert.NotNull(other);
+        Assert.Null(templates.Unavailable);
+        Assert.Equal(2, templates.Builds);
+    }
+
+    [Fact]
+    public void A_writable_root_and_an_image_root_are_built_by_each_sandbox()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+
+        var writable = Plan(Host(), Spec.WithWritableRoot());
+
+        Assert.Null(templates.Apply(writable).Lease);
+        Assert.Null(templates.Apply(writable with { Flags = writable.Flags | PlanFlags.RootReadOnly, IdmapImageLayers = true }).Lease);
+        Assert.Equal(0, templates.Builds);
+    }
+
+    [Fact]
+    public async Task A_root_runner_launches_on_a_template_and_says_so_in_the_isolation()
+    {
+        var kernel = new FakeSyscalls(0, _ => new NativeLaunchResult(-1, null, new NativeSetupError(SetupStage.ExecPayload, ENOENT, -1, "/bin/true")))
+        {
+            RootTemplateError = null,
+        };
+        var runner = new SandboxRunner(kernel, Host(), typeof(RootTemplatesTests).Assembly.Location,
+            new global::Sandbox.Cgroups.SandboxCgroups(FakeCgroupFileSystem.WithoutCgroups(), 0));
+
+        await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(Spec.WithSharedNetwork()));
+
+        var launched = Assert.Single(kernel.Launched);
+        Assert.Equal((int)kernel.RootTemplates[0].Tree.DangerousGetHandle(), launched.RootTemplateFd);
+        Assert.DoesNotContain(launched.Mounts, m => m.Kind == MountOpKind.Bind);
+        Assert.Equal(1, runner.RootTemplates!.Held);
+    }
+}
