@@ -94,9 +94,8 @@ public sealed class IdmappedImageTests
         string listing;
         await using (var running = await Shell(lease, "ls /proc/self/fd; grep -c idmapped /proc/self/mountinfo; read x").StartAsync())
         {
-            // The idmapped layers the host holds while the sandbox runs (and any still kept from an earlier test), beside the
-            // root templates of other tests' default roots.
-            Assert.Equal(SandboxRunner.Shared.IdmappedLayers.OpenLayers + (SandboxRunner.Shared.RootTemplates?.Held ?? 0), DetachedMountFds());
+            // The idmapped layers the host holds while the sandbox runs (and any still kept from an earlier test).
+            Assert.Equal(SandboxRunner.Shared.IdmappedLayers.OpenLayers, DetachedMountFds());
             Assert.True(SandboxRunner.Shared.IdmappedLayers.OpenLayers >= 3);
             await running.StandardInput.WriteAsync("\n"u8.ToArray());
             await running.StandardInput.FlushAsync();
@@ -109,9 +108,9 @@ public sealed class IdmappedImageTests
         Assert.Equal("0\n1\n2\n3\n0\n", listing);
         // Kept for the next sandbox for the idle timeout, then closed.
         var closedBy = DateTime.UtcNow + IdmappedLayers.DefaultIdleTimeout + TimeSpan.FromSeconds(10);
-        while ((LayerMountFds() > 0 || SandboxRunner.Shared.IdmappedLayers.OpenLayers > 0) && DateTime.UtcNow < closedBy)
+        while ((DetachedMountFds() > 0 || SandboxRunner.Shared.IdmappedLayers.OpenLayers > 0) && DateTime.UtcNow < closedBy)
             await Task.Delay(50);
-        Assert.Equal(0, LayerMountFds());
+        Assert.Equal(0, DetachedMountFds());
         Assert.Equal((0, 0), (SandboxRunner.Shared.IdmappedLayers.OpenMappings, SandboxRunner.Shared.IdmappedLayers.OpenLayers));
     }
 
@@ -172,13 +171,12 @@ public sealed class IdmappedImageTests
 
     /// <summary>
     /// How many of the host's open fds are detached mounts: the root of a mount (fdinfo's mnt_id) that is in no mount
-    /// table of the host's namespace — what open_tree(OPEN_TREE_CLONE) returns and nothing else in this process makes.
+    /// table of the host's namespace — what open_tree(OPEN_TREE_CLONE) returns — on the stores' file system (each test's store
+    /// is under the temp directory): the idmapped layers, not the runners' root templates (tmpfs trees of their own).
     /// </summary>
-    /// <summary>The detached mounts this process holds other than the root templates (tmpfs trees the runner keeps).</summary>
-    private static int LayerMountFds() => DetachedMountFds() - (SandboxRunner.Shared.RootTemplates?.Held ?? 0);
-
     private static int DetachedMountFds()
     {
+        ulong storeDevice = DeviceOf(Path.GetTempPath());
         var attached = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
         int count = 0;
         foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
@@ -189,7 +187,7 @@ public sealed class IdmappedImageTests
                 if (new FileInfo(fd).LinkTarget is not ("/" or "/ (deleted)")) continue;
                 string? mountId = File.ReadLines($"/proc/self/fdinfo/{Path.GetFileName(fd)}")
                     .FirstOrDefault(l => l.StartsWith("mnt_id:", StringComparison.Ordinal))?["mnt_id:".Length..].Trim();
-                if (mountId is not null && !attached.Contains(mountId)) count++;
+                if (mountId is not null && !attached.Contains(mountId) && DeviceOf(fd) == storeDevice) count++;
             }
             catch (IOException)
             {
@@ -197,5 +195,15 @@ public sealed class IdmappedImageTests
             }
         }
         return count;
+    }
+
+    /// <summary>stat(2)'s st_dev of what <paramref name="path"/> names (following a /proc fd link to its file).</summary>
+    private static unsafe ulong DeviceOf(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        Tmds.Linux.stat st;
+        fixed (byte* p = bytes)
+            if (Tmds.Linux.LibC.stat(p, &st) != 0) throw new IOException($"stat {path} failed");
+        return (ulong)st.st_dev;
     }
 }
