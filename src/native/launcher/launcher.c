@@ -6,7 +6,10 @@
  *     it clones the child, writes the uid/gid maps, releases the child and waits until the payload has
  *     been exec'd or the setup failed;
  *   - the child side (child_*), which runs with CLONE_VM on its own stack, shares the host's memory and
- *     TLS, and therefore calls only raw system calls: no libc, no errno, no allocation.
+ *     TLS, and therefore calls only raw system calls: no libc, no errno, no allocation;
+ *   - root templates (sbx_build_root_template): the fixed part of a root, built once by a short-lived child
+ *     that runs the same mount steps (child_run_mount_op) into a detached tmpfs, which each launch's child
+ *     then copies instead of taking those steps itself.
  *
  * The child carries out the plan in a fixed order and reports the first failure as one
  * sbx_setup_error record on a close-on-exec pipe; a successful exec closes that pipe.
