@@ -48,6 +48,8 @@ internal sealed class TimingSyscalls(ISyscalls inner) : ISyscalls
 
     public SafeFileHandle CloneTree(SafeFileHandle tree) => inner.CloneTree(tree);
 
+    public SafeFileHandle? TryCreateRootNamespace(SafeFileHandle tree, string staging, out NativeSetupError? error) => inner.TryCreateRootNamespace(tree, staging, out error);
+
     public SafeFileHandle? TryBuildRootTemplate(ReadOnlySpan<byte> plan, out NativeSetupError? error) => inner.TryBuildRootTemplate(plan, out error);
 
     public SafeFileHandle CreateSealedMemoryFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSealedMemoryFile(name, contents);

@@ -52,6 +52,12 @@ internal interface ISyscalls
     /// </summary>
     SafeFileHandle? TryBuildRootTemplate(ReadOnlySpan<byte> plan, out NativeSetupError? error);
 
+    /// <summary>
+    /// A mount namespace whose root is a copy of the root template <paramref name="tree"/> (sbx_create_root_namespace), with a
+    /// /proc that shows no process where each sandbox mounts its own: its fd, or null and what stopped it.
+    /// </summary>
+    SafeFileHandle? TryCreateRootNamespace(SafeFileHandle tree, string staging, out NativeSetupError? error);
+
     /// <summary>open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH) of a detached mount: a copy (idmapping included) for one launch.</summary>
     /// <exception cref="SandboxException">The kernel refused.</exception>
     SafeFileHandle CloneTree(SafeFileHandle tree);

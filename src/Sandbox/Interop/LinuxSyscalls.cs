@@ -92,6 +92,30 @@ internal sealed unsafe class LinuxSyscalls : ISyscalls, IHostFileSystem
         }
     }
 
+    public SafeFileHandle? TryCreateRootNamespace(SafeFileHandle tree, string staging, out NativeSetupError? error)
+    {
+        bool added = false;
+        try
+        {
+            tree.DangerousAddRef(ref added);
+            SetupErrorRecord record;
+            int fd, status;
+            fixed (byte* s = NulTerminated(staging))
+                status = NativeLauncherMethods.CreateRootNamespace((int)tree.DangerousGetHandle(), s, &fd, &record);
+            if (status == 0)
+            {
+                error = null;
+                return new SafeFileHandle(fd, ownsHandle: true);
+            }
+            error = ToSetupError(&record);
+            return null;
+        }
+        finally
+        {
+            if (added) tree.DangerousRelease();
+        }
+    }
+
     private static readonly int SysSchedSetscheduler = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 119 : 144;
     private const int SchedIdle = 5;
 

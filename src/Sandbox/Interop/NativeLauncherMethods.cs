@@ -16,6 +16,10 @@ internal static unsafe partial class NativeLauncherMethods
     [LibraryImport(LibraryName, EntryPoint = "sbx_build_root_template")]
     public static partial int BuildRootTemplate(byte* plan, int* treeFd, SetupErrorRecord* error);
 
+    /// <summary>Makes a mount namespace whose root is a copy of a root template: 0 and its fd, or -1 with the error filled in.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "sbx_create_root_namespace")]
+    public static partial int CreateRootNamespace(int treeFd, byte* staging, int* namespaceFd, SetupErrorRecord* error);
+
     /// <summary>Makes a network namespace with lo up on the calling thread's behalf: 0 and an fd, or -errno.</summary>
     [LibraryImport(LibraryName, EntryPoint = "sbx_create_network_namespace")]
     public static partial int CreateNetworkNamespace(int* namespaceFd);

@@ -35,6 +35,12 @@ internal sealed record LaunchPlan
     /// and <see cref="Mounts"/> then hold only what each sandbox gets fresh. -1 = none: the root starts as an empty tmpfs.
     /// </summary>
     public int RootTemplateFd { get; init; } = -1;
+    /// <summary>
+    /// A mount namespace whose root is a root template (<see cref="RootFs.RootTemplates"/>): the launcher clones the child from
+    /// inside it, so its root is in place at birth (no staging, no pivot_root, no unmount of the host's tree), and
+    /// <see cref="Mounts"/> hold only fresh steps that name no host path. -1 = none.
+    /// </summary>
+    public int RootNamespaceFd { get; init; } = -1;
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

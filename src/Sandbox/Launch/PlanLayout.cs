@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 9;
+    public const uint PlanVersion = 10;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -98,6 +98,8 @@ internal struct PlanHeader
     public int CgroupFd;
     public uint CgroupProcsFds;
     public int RootTemplateFd;
+    public int RootNamespaceFd;
+    public uint Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

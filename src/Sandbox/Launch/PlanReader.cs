@@ -43,6 +43,7 @@ internal static class PlanReader
             SeccompNotifyFd = h.NotifyFd,
             CgroupFd = h.CgroupFd,
             RootTemplateFd = h.RootTemplateFd,
+            RootNamespaceFd = h.RootNamespaceFd,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,

@@ -66,6 +66,7 @@ internal static class PlanWriter
             NotifyFd = plan.SeccompNotifyFd,
             CgroupFd = plan.CgroupFd,
             RootTemplateFd = plan.RootTemplateFd,
+            RootNamespaceFd = plan.RootNamespaceFd,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

@@ -52,12 +52,20 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
     public (LaunchPlan Plan, Lease? Lease) Apply(LaunchPlan plan)
     {
         if (!plan.Flags.HasFlag(PlanFlags.NewRoot) || !plan.Flags.HasFlag(PlanFlags.RootReadOnly) || plan.RootOptions is null
-            || plan.RootStaging is null || plan.IdmapImageLayers || plan.RootTemplateFd >= 0)
+            || plan.RootStaging is null || plan.IdmapImageLayers || plan.RootTemplateFd >= 0 || plan.RootNamespaceFd >= 0)
             return (plan, null);
         if (Split(plan.Mounts) is not { Template.IsEmpty: false } split)
             return (plan, null);
         var lease = Acquire(plan.RootStaging, plan.RootOptions, split.Template);
-        return lease is null ? (plan, null) : (plan with { Mounts = split.Fresh, RootTemplateFd = lease.Fd }, lease);
+        if (lease is null)
+            return (plan, null);
+        // Born inside the template's namespace when nothing left names a host path (which that namespace cannot reach): the
+        // fresh steps bind nothing, and every cgroup.procs the child writes is an fd the host opened.
+        bool reachesNoHostPath = !split.Fresh.Any(m => m.Kind is MountOpKind.Bind or MountOpKind.Overlay)
+            && (plan.CgroupProcsFiles.IsDefaultOrEmpty || (plan.CgroupProcsFds.Length == plan.CgroupProcsFiles.Length && plan.CgroupProcsFds.All(fd => fd >= 0)));
+        return lease.NamespaceFd >= 0 && reachesNoHostPath
+            ? (plan with { Mounts = split.Fresh, RootNamespaceFd = lease.NamespaceFd }, lease)
+            : (plan with { Mounts = split.Fresh, RootTemplateFd = lease.Fd }, lease);
     }
 
     /// <summary>
@@ -120,7 +128,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                 if (!known.Matches(rootOptions, ops)) continue;
                 _templates.RemoveAt(i);
                 _templates.Insert(0, known);
-                return known.Tree is null ? null : new Lease(known.Tree);
+                return known.Tree is null ? null : new Lease(known.Tree, known.Namespace);
             }
 
             // Built under the lock: builds are rare (a new set of mounts), and two launches of one new set build it once.
@@ -140,14 +148,16 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                     "mounts beneath a detached tree need Linux 6.15 and a root host";
                 return null;
             }
+            // Its namespace, for launches that need no host path: without one (refused), launches copy the tree instead.
+            var ns = tree is null ? null : syscalls.TryCreateRootNamespace(tree, staging, out _);
             // A build that failed on these mounts (a missing bind source) is remembered too: the launch reports the error.
-            _templates.Insert(0, new Template(rootOptions, ops, tree));
+            _templates.Insert(0, new Template(rootOptions, ops, tree, ns));
             if (_templates.Count > Capacity)
             {
-                _templates[^1].Tree?.Dispose(); // closed once the last launch copying it lets go
+                _templates[^1].Dispose(); // closed once the last launch using it lets go
                 _templates.RemoveAt(_templates.Count - 1);
             }
-            return tree is null ? null : new Lease(tree);
+            return tree is null ? null : new Lease(tree, ns);
         }
     }
 
@@ -163,13 +173,19 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         {
             _disposed = true;
             foreach (var template in _templates)
-                template.Tree?.Dispose();
+                template.Dispose();
             _templates.Clear();
         }
     }
 
-    private sealed record Template(string RootOptions, ImmutableArray<MountOp> Ops, SafeFileHandle? Tree)
+    private sealed record Template(string RootOptions, ImmutableArray<MountOp> Ops, SafeFileHandle? Tree, SafeFileHandle? Namespace)
     {
+        public void Dispose()
+        {
+            Tree?.Dispose();
+            Namespace?.Dispose();
+        }
+
         /// <summary>The same mounts, with every bind's source still the file it was (<see cref="MountOp.SourceIdentity"/>).</summary>
         public bool Matches(string rootOptions, ImmutableArray<MountOp> ops)
         {
@@ -180,22 +196,37 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         }
     }
 
-    /// <summary>A template kept open for one launch: its fd stays valid until this is disposed, even if the template is dropped meanwhile.</summary>
+    /// <summary>A template kept open for one launch: its fds stay valid until this is disposed, even if the template is dropped meanwhile.</summary>
     public sealed class Lease : IDisposable
     {
         private SafeFileHandle? _tree;
+        private SafeFileHandle? _namespace;
 
-        internal Lease(SafeFileHandle tree)
+        internal Lease(SafeFileHandle tree, SafeFileHandle? ns)
         {
             bool added = false;
             tree.DangerousAddRef(ref added);
             _tree = tree;
             Fd = (int)tree.DangerousGetHandle();
+            if (ns is not null)
+            {
+                bool nsAdded = false;
+                ns.DangerousAddRef(ref nsAdded);
+                _namespace = ns;
+                NamespaceFd = (int)ns.DangerousGetHandle();
+            }
         }
 
         /// <summary>The template's fd, for the plan.</summary>
         public int Fd { get; }
 
-        public void Dispose() => Interlocked.Exchange(ref _tree, null)?.DangerousRelease();
+        /// <summary>The fd of the template's namespace, or -1 when it has none.</summary>
+        public int NamespaceFd { get; } = -1;
+
+        public void Dispose()
+        {
+            Interlocked.Exchange(ref _tree, null)?.DangerousRelease();
+            Interlocked.Exchange(ref _namespace, null)?.DangerousRelease();
+        }
     }
 }

@@ -336,6 +336,37 @@ static void child_mount_overlay(const struct child_context *c, int root, int ind
 
 /* ---------------------------------------------------------------- child side: the mount plan */
 
+/* A new detached mount of a file system (tmpfs, proc, devpts) with options "key=value,flag,..." (each one fsconfig
+   call) and mount attributes attr, by the new mount API: it needs no path to mount on (no /proc/self/fd/N, which a
+   /proc of another pid namespace does not have) and can go beneath a detached tree. Failures report stage. */
+static long new_mount(const struct child_context *c, int stage, int index, const char *type, const char *options,
+                      unsigned long attr)
+{
+    char option[256];
+    long r, fs = RAW2(SYS_fsopen, type, FSOPEN_CLOEXEC);
+    if (fs < 0) child_fail(c, stage, fs, index, "fsopen");
+    r = RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", type, 0); /* as mount(2) names it */
+    if (r < 0) child_fail(c, stage, r, index, "source");
+    for (size_t start = 0, end; options && options[start]; start = options[end] ? end + 1 : end) {
+        size_t eq = 0;
+        for (end = start; options[end] && options[end] != ','; end++)
+            if (!eq && options[end] == '=') eq = end - start;
+        if (end - start >= sizeof option) child_fail(c, stage, -EINVAL, index, options + start);
+        c_copy(option, end - start + 1, options + start);
+        if (eq) option[eq] = 0;
+        r = eq ? RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, option, option + eq + 1, 0)
+               : RAW5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, option, 0, 0);
+        if (r < 0) child_fail(c, stage, r, index, options + start);
+    }
+    r = RAW5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0);
+    if (r < 0) child_fail(c, stage, r, index, type);
+    long mnt = RAW3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr);
+    if (mnt < 0) child_fail(c, stage, mnt, index, "fsmount");
+    RAW1(SYS_close, fs);
+    return mnt;
+}
+
+
 static void child_run_mount_op(const struct child_context *c, int root, int index,
                                const struct sbx_mount_op *op, int source_fd)
 {
@@ -415,8 +446,15 @@ static void child_run_mount_op(const struct child_context *c, int root, int inde
                                       [SBX_OP_DEVPTS] = SBX_STAGE_DEVPTS };
         fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
         if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
-        r = RAW5(SYS_mount, types[op->kind], fd_path(fdbuf, (int)fd), types[op->kind],
-                 classic_mount_flags(op->flags), data);
+        if (c->plan->root_namespace_fd >= 0) {
+            /* In the template's namespace /proc is one of another pid namespace: no /proc/self/fd path to mount on. */
+            long mnt = new_mount(c, stages[op->kind], index, types[op->kind], data, mount_attr_flags(op->flags));
+            r = RAW5(SYS_move_mount, mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            RAW1(SYS_close, mnt);
+        } else {
+            r = RAW5(SYS_mount, types[op->kind], fd_path(fdbuf, (int)fd), types[op->kind],
+                     classic_mount_flags(op->flags), data);
+        }
         if (r < 0) child_fail(c, stages[op->kind], r, index, target);
         RAW1(SYS_close, fd);
         return;
@@ -450,6 +488,24 @@ static void child_build_root(const struct child_context *c)
     int source_fds[SBX_MAX_MOUNT_OPS];
     long r;
     /* The mount namespace was made private by child_attach_layers. */
+
+    if (p->root_namespace_fd >= 0) {
+        /* Born in a copy of the template's namespace: the root is in place; only the fresh steps are left, and
+           none names a host path (plan_is_valid). No pivot, so no unmount of a host tree and no wait for it. */
+        struct open_how here = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+        long top = RAW4(SYS_openat2, AT_FDCWD, "/", &here, sizeof here);
+        if (top < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, top, -1, "/");
+        for (uint32_t i = 0; i < p->mount_count; i++) child_run_mount_op(c, (int)top, (int)i, &ops[i], -1);
+        r = RAW1(SYS_chdir, "/");
+        if (r < 0) child_fail(c, SBX_STAGE_PIVOT_ROOT, r, -1, "/");
+        if (p->flags & SBX_PLAN_ROOT_READONLY) {
+            struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+            r = RAW5(SYS_mount_setattr, top, "", AT_EMPTY_PATH, &attr, sizeof attr);
+            if (r < 0) child_fail(c, SBX_STAGE_ROOT_READONLY, r, -1, "/");
+        }
+        RAW1(SYS_close, top);
+        return;
+    }
 
     /* Sources are opened first, in the host's view, before the staging tmpfs can hide any of them. */
     for (uint32_t i = 0; i < p->mount_count; i++) {
@@ -747,8 +803,18 @@ static int plan_is_valid(const struct sbx_plan *p)
     if (p->net_ns_fd >= 0 && (p->clone_flags & CLONE_NEWNET)) return 0;
     /* A supervisor needs a filter to listen to. */
     if (p->notify_fd >= 0 && p->seccomp_fd < 0) return 0;
-    /* A root template is a new root's starting point. */
-    if (p->root_template_fd >= 0 && !(p->flags & SBX_PLAN_NEW_ROOT)) return 0;
+    /* A root template is a new root's starting point; one in a namespace of its own is the whole of it. */
+    if ((p->root_template_fd >= 0 || p->root_namespace_fd >= 0) && !(p->flags & SBX_PLAN_NEW_ROOT)) return 0;
+    if (p->root_namespace_fd >= 0 && (p->root_template_fd >= 0 || !(p->clone_flags & CLONE_NEWNS))) return 0;
+    /* Inside the template's namespace the host's paths are out of reach: nothing may name one. */
+    if (p->root_namespace_fd >= 0) {
+        if (p->cgroup_procs_count && !p->cgroup_procs_fds) return 0;
+        const int32_t *opened = p->cgroup_procs_fds ? (const int32_t *)((const char *)p + p->cgroup_procs_fds) : NULL;
+        for (uint32_t i = 0; opened && i < p->cgroup_procs_count; i++)
+            if (opened[i] < 0) return 0;
+        for (uint32_t i = 0; i < p->mount_count; i++)
+            if (ops[i].kind == SBX_OP_BIND || ops[i].kind == SBX_OP_OVERLAY) return 0;
+    }
     return 1;
 }
 
@@ -838,7 +904,7 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     char **init_argv = NULL, **envp = NULL;
     void *stack = MAP_FAILED;
     int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1, host_net = -1;
-    int mount_ns = -1;
+    int mount_ns = -1, host_mnt = -1;
     pid_t pid = -1;
 
     memset(res, 0, sizeof *res);
@@ -891,10 +957,30 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
             result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "/proc/thread-self/ns/net");
             goto out;
         }
-        if (setns(plan->net_ns_fd, CLONE_NEWNET) < 0) {
-            result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "enter the prepared network namespace");
+    }
+    /* A root template's namespace: the same, for the mount namespace the child's is copied from. The thread's root
+       and working directory move with it, so the thread keeps them to itself (CLONE_FS unshared, once). Its own
+       namespace is opened before entering any, while /proc is the host's. */
+    if (plan->root_namespace_fd >= 0) {
+        static __thread int own_fs;
+        if (!own_fs && unshare(CLONE_FS) < 0) {
+            result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "unshare(CLONE_FS) on the launcher thread");
             goto out;
         }
+        own_fs = 1;
+        host_mnt = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (host_mnt < 0) {
+            result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "/proc/thread-self/ns/mnt");
+            goto out;
+        }
+    }
+    if (plan->net_ns_fd >= 0 && setns(plan->net_ns_fd, CLONE_NEWNET) < 0) {
+        result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "enter the prepared network namespace");
+        goto out;
+    }
+    if (plan->root_namespace_fd >= 0 && setns(plan->root_namespace_fd, CLONE_NEWNS) < 0) {
+        result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "enter the root template's namespace");
+        goto out;
     }
 
     /* No signal may reach the child before it has reset the host's handlers. */
@@ -907,6 +993,18 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     pid = clone_child(plan, clone_flags, stack, &context, &pidfd, &joined, &fallback_error, &clone_errno);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
 
+    if (host_mnt >= 0) {
+        int entered = setns(host_mnt, CLONE_NEWNS);
+        int setns_errno = errno;
+        close(host_mnt);
+        host_mnt = -1;
+        if (entered < 0) {
+            /* Stranded in the template's namespace: fail this launch loudly. */
+            result_error(res, SBX_STAGE_MOUNT_ROOT, setns_errno, "return to the host's mount namespace");
+            if (pid > 0) abandon_child(pidfd);
+            goto out;
+        }
+    }
     if (host_net >= 0) {
         int entered = setns(host_net, CLONE_NEWNET);
         int setns_errno = errno;
@@ -997,6 +1095,10 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     status = 0;
 
 out:
+    if (host_mnt >= 0) {
+        if (setns(host_mnt, CLONE_NEWNS) < 0) { /* entered nothing yet: nothing to undo */ }
+        close(host_mnt);
+    }
     if (host_net >= 0) {
         if (setns(host_net, CLONE_NEWNET) < 0) { /* entered nothing yet: nothing to undo */ }
         close(host_net);
@@ -1102,33 +1204,6 @@ struct template_context {
     int send_fd;  /* a datagram socket: the finished tree's fd goes to the host over it (SCM_RIGHTS) */
 };
 
-/* A detached tmpfs with options "key=value,flag,..." (each one fsconfig call) and mount attributes attr. */
-static long template_tmpfs(const struct child_context *c, int index, const char *options, unsigned long attr)
-{
-    char option[256];
-    long r, fs = RAW2(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, fs, index, "fsopen(tmpfs)");
-    r = RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0); /* as mount(2) names it */
-    if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, "source=tmpfs");
-    for (size_t start = 0, end; options && options[start]; start = options[end] ? end + 1 : end) {
-        size_t eq = 0;
-        for (end = start; options[end] && options[end] != ','; end++)
-            if (!eq && options[end] == '=') eq = end - start;
-        if (end - start >= sizeof option) child_fail(c, SBX_STAGE_TMPFS, -EINVAL, index, options + start);
-        c_copy(option, end - start + 1, options + start);
-        if (eq) option[eq] = 0;
-        r = eq ? RAW5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, option, option + eq + 1, 0)
-               : RAW5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, option, 0, 0);
-        if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, options + start);
-    }
-    r = RAW5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0);
-    if (r < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, r, index, "create the tmpfs");
-    long mnt = RAW3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr);
-    if (mnt < 0) child_fail(c, index < 0 ? SBX_STAGE_MOUNT_ROOT : SBX_STAGE_TMPFS, mnt, index, "fsmount(tmpfs)");
-    RAW1(SYS_close, fs);
-    return mnt;
-}
-
 /* Makes the superblock of the tmpfs mounted at mnt read-only: no mount of it, however remounted, can write it. */
 static void template_seal(const struct child_context *c, int index, long mnt)
 {
@@ -1150,7 +1225,7 @@ static int template_main(void *arg)
     uint32_t tmpfs_count = 0;
     long r;
 
-    long root = template_tmpfs(c, -1, plan_string(c, p->root_options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    long root = new_mount(c, SBX_STAGE_MOUNT_ROOT, -1, "tmpfs", plan_string(c, p->root_options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     for (uint32_t i = 0; i < p->mount_count; i++) {
         const struct sbx_mount_op *op = &ops[i];
         /* Flags change only on attached mounts (mount_setattr): remounts are the sandbox's, on its copy. */
@@ -1161,7 +1236,7 @@ static int template_main(void *arg)
             const char *target = plan_string(c, op->target);
             long fd = child_open_beneath((int)root, target, O_PATH | O_DIRECTORY);
             if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, (int)i, target);
-            long mnt = template_tmpfs(c, (int)i, plan_string(c, op->data), mount_attr_flags(op->flags));
+            long mnt = new_mount(c, SBX_STAGE_TMPFS, (int)i, "tmpfs", plan_string(c, op->data), mount_attr_flags(op->flags));
             r = RAW5(SYS_move_mount, mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
             if (r < 0) child_fail(c, SBX_STAGE_TMPFS, r, (int)i, target);
             RAW1(SYS_close, fd);
@@ -1269,6 +1344,112 @@ out:
         if (error_pipe[i] >= 0) close(error_pipe[i]);
         if (pair[i] >= 0) close(pair[i]);
     }
+    if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
+    return status;
+}
+
+struct root_namespace_context {
+    struct child_context c;
+    int tree_fd;
+    const char *staging;
+    int hold_read, hold_write;
+};
+
+/* The child of sbx_create_root_namespace, in new mount and pid namespaces: puts a copy of the template at staging,
+   pivots into it, mounts a proc of its own (empty once it exits) on the template's /proc, reports success by closing
+   its end of the error pipe, and waits, all signals blocked, until the host has taken the namespace. */
+static int root_namespace_main(void *arg)
+{
+    const struct root_namespace_context *n = arg;
+    const struct child_context *c = &n->c;
+    char byte;
+    long r;
+    RAW1(SYS_close, n->hold_write);
+    r = RAW5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_PRIVATE, r, -1, "/");
+    long tree = RAW3(SYS_open_tree, n->tree_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, tree, -1, "copy of the root template");
+    r = RAW5(SYS_move_mount, tree, "", AT_FDCWD, n->staging, MOVE_MOUNT_F_EMPTY_PATH);
+    if (r < 0) child_fail(c, SBX_STAGE_MOUNT_ROOT, r, -1, n->staging);
+    r = RAW1(SYS_chdir, n->staging);
+    if (r >= 0) r = RAW2(SYS_pivot_root, ".", ".");
+    if (r >= 0) r = RAW2(SYS_umount2, ".", MNT_DETACH);
+    if (r >= 0) r = RAW1(SYS_chdir, "/");
+    if (r < 0) child_fail(c, SBX_STAGE_PIVOT_ROOT, r, -1, n->staging);
+    r = RAW5(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+    if (r < 0) child_fail(c, SBX_STAGE_PROC, r, -1, "/proc");
+    RAW1(SYS_close, c->error_fd);
+    do r = RAW3(SYS_read, n->hold_read, &byte, 1); while (r == -EINTR);
+    child_exit(0);
+}
+
+int sbx_create_root_namespace(int tree_fd, const char *staging, int *ns_fd, struct sbx_setup_error *error)
+{
+    int error_pipe[2] = { -1, -1 }, hold[2] = { -1, -1 }, status = -1;
+    void *stack = MAP_FAILED;
+    pid_t pid = -1;
+    struct sbx_launch_result res;
+    memset(&res, 0, sizeof res);
+    *ns_fd = -1;
+    if (pipe2(error_pipe, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) {
+        result_error(&res, SBX_STAGE_CLONE, errno, "pipe2");
+        goto out;
+    }
+    stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        result_error(&res, SBX_STAGE_CLONE, errno, "child stack");
+        goto out;
+    }
+    struct root_namespace_context context = {
+        .c = { .error_fd = error_pipe[1], .error_read_fd = -1, .release_fd = -1, .release_write_fd = -1 },
+        .tree_fd = tree_fd,
+        .staging = staging,
+        .hold_read = hold[0],
+        .hold_write = hold[1],
+    };
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid = clone(root_namespace_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_NEWNS | CLONE_NEWPID, &context);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0) {
+        result_error(&res, SBX_STAGE_CLONE, clone_errno, "clone for the root template's namespace");
+        goto out;
+    }
+    close(error_pipe[1]);
+    error_pipe[1] = -1;
+
+    /* A record: it failed and is gone. EOF: its namespace is ready, and it waits for the hold to close. */
+    struct sbx_setup_error record;
+    ssize_t got;
+    do got = read(error_pipe[0], &record, sizeof record); while (got < 0 && errno == EINTR);
+    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
+        record.detail[sizeof record.detail - 1] = 0;
+        res.error = record;
+        goto out;
+    }
+    if (got != 0) {
+        result_error(&res, SBX_STAGE_CHILD_DIED, got < 0 ? errno : EPROTO, "the root namespace's builder");
+        goto out;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    *ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*ns_fd < 0) {
+        result_error(&res, SBX_STAGE_MOUNT_ROOT, errno, path);
+        goto out;
+    }
+    status = 0;
+
+out:
+    if (hold[1] >= 0) close(hold[1]); /* lets the child go */
+    if (pid > 0) while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+    if (status != 0) *error = res.error;
+    for (int i = 0; i < 2; i++) {
+        if (error_pipe[i] >= 0) close(error_pipe[i]);
+    }
+    if (hold[0] >= 0) close(hold[0]);
     if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
     return status;
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 9u
+#define SBX_PLAN_VERSION 10u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -166,6 +166,11 @@ struct sbx_plan {
     int32_t root_template_fd;   /* a root template (sbx_build_root_template): with SBX_PLAN_NEW_ROOT the child */
                                 /* mounts a copy of it at root_staging instead of a fresh tmpfs, and mounts then */
                                 /* hold only what each sandbox gets fresh (/proc, devpts, writable tmpfs); -1 = none */
+    int32_t root_namespace_fd;  /* a mount namespace whose root is a root template (sbx_create_root_namespace): the */
+                                /* launcher clones the child from inside it, so the child's root is in place at birth: */
+                                /* no staging, no pivot_root, no unmount of the host's tree; mounts then hold only */
+                                /* fresh steps that name no host path (no binds, no overlays); -1 = none */
+    uint32_t reserved;
 };
 
 struct sbx_mount_op {
@@ -245,6 +250,12 @@ SBX_EXPORT int sbx_create_user_namespace(const char *uid_map, const char *gid_ma
    child runs and passes the tree back. 0 and the tree's fd (close-on-exec) in *tree_fd; -1 with *error filled
    (stage, errno, op index, detail) otherwise. Linux >= 6.15: mounts attached beneath a detached mount. */
 SBX_EXPORT int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sbx_setup_error *error);
+
+/* Makes a mount namespace whose root is a copy of the root template tree_fd (attached at staging, then pivoted into),
+   with a /proc of an empty pid namespace mounted on the template's /proc: a user namespace may mount its own proc only
+   where one is fully visible, and this one shows no process. A short-lived child (CLONE_VM, new mount and pid
+   namespaces) does it; 0 and the namespace's fd (close-on-exec) in *ns_fd, or -1 with *error filled in. */
+SBX_EXPORT int sbx_create_root_namespace(int tree_fd, const char *staging, int *ns_fd, struct sbx_setup_error *error);
 
 /* Layout checks for the host: the sizes of the records above, by record number. */
 SBX_EXPORT uint32_t sbx_layout_size(uint32_t record);

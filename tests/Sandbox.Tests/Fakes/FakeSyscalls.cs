@@ -126,6 +126,22 @@ internal sealed class FakeSyscalls(uint euid, Func<LaunchPlan, NativeLaunchResul
         return tree;
     }
 
+    /// <summary>What <see cref="TryCreateRootNamespace"/> answers: null (the default) hands out a stand-in namespace; an error refuses.</summary>
+    public NativeSetupError? RootNamespaceError { get; set; }
+
+    /// <summary>The root namespaces made, with the template each was made from.</summary>
+    public List<(SafeFileHandle Tree, SafeFileHandle Namespace)> RootNamespaces { get; } = [];
+
+    public SafeFileHandle? TryCreateRootNamespace(SafeFileHandle tree, string staging, out NativeSetupError? error)
+    {
+        error = RootNamespaceError;
+        if (error is not null)
+            return null;
+        var ns = new SafeFileHandle(Interlocked.Increment(ref _nextFd), ownsHandle: false);
+        lock (RootNamespaces) RootNamespaces.Add((tree, ns));
+        return ns;
+    }
+
     public SafeFileHandle CloneTree(SafeFileHandle tree)
     {
         var handle = new SafeFileHandle(_nextFd++, ownsHandle: false);
