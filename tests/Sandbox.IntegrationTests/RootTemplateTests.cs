@@ -1,6 +1,7 @@
 using Sandbox.Interop;
 using Sandbox.IntegrationTests.Support;
 using Sandbox.Launch;
+using Sandbox.RootFs;
 using Tmds.Linux;
 
 namespace Sandbox.IntegrationTests;
@@ -101,6 +102,38 @@ public sealed class RootTemplateTests : IDisposable
         Assert.Equal("one\n", again.StandardOutput.Text);
         Assert.Equal("two\n", replaced.StandardOutput.Text);
         Assert.Equal(2, runner.RootTemplates!.Builds);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_run_born_in_the_templates_namespace_has_exactly_its_own_mounts_and_sees_only_its_own_processes()
+    {
+        // No cgroup: nothing the child does names a host path, so it is cloned from inside the template's namespace.
+        var result = (await SandboxSpec.Command("/bin/sh", "-c", "cat /proc/self/mountinfo; echo --; ls /proc").WithoutOwnCgroup().RunAsync()).EnsureSuccess();
+
+        var parts = result.StandardOutput.Text.Split("--\n");
+        var mountPoints = parts[0].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[4]).ToHashSet(StringComparer.Ordinal);
+        var expected = new HashSet<string>(["/", "/usr", "/etc/ld.so.cache", "/dev", "/proc", "/dev/pts", "/dev/shm", "/tmp"], StringComparer.Ordinal);
+        foreach (string node in RootFsPlanner.DeviceNodes)
+            if (File.Exists("/dev/" + node)) expected.Add("/dev/" + node);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), mountPoints.Order(StringComparer.Ordinal));
+        var pids = parts[1].Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(e => e.All(char.IsAsciiDigit)).Select(int.Parse).ToList();
+        Assert.Contains(1, pids); // the sandbox's init: its own pid namespace's /proc, not the host's nor the template's
+        Assert.All(pids, pid => Assert.True(pid < 100, $"pid {pid} is not the sandbox's"));
+        Assert.True(result.Isolation.RootFromTemplate);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_bind_inside_a_fresh_tmpfs_is_made_by_the_sandbox_on_its_copy_of_the_template()
+    {
+        var runner = NewRunner();
+        using var temp = TempDirectory.Create();
+        string file = temp.Combine("config");
+        await File.WriteAllTextAsync(file, "inside tmp\n");
+
+        var result = (await runner.RunAsync(SandboxSpec.Command("/bin/cat", "/tmp/config").AddReadOnlyBind(file, "/tmp/config"))).EnsureSuccess();
+
+        Assert.Equal("inside tmp\n", result.StandardOutput.Text);
+        Assert.True(result.Isolation.RootFromTemplate);
     }
 
     [Fact(Timeout = 60_000)]

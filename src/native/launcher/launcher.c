@@ -9,7 +9,8 @@
  *     TLS, and therefore calls only raw system calls: no libc, no errno, no allocation;
  *   - root templates (sbx_build_root_template): the fixed part of a root, built once by a short-lived child
  *     that runs the same mount steps (child_run_mount_op) into a detached tmpfs, which each launch's child
- *     then copies instead of taking those steps itself.
+ *     then copies instead of taking those steps itself, or (sbx_create_root_namespace) a mount namespace with
+ *     it as its root, which a spawner enters to clone the child there (spawner_main).
  *
  * The child carries out the plan in a fixed order and reports the first failure as one
  * sbx_setup_error record on a close-on-exec pipe; a successful exec closes that pipe.
@@ -77,6 +78,9 @@ struct sbx_clone_args {
 _Static_assert(sizeof(struct sbx_clone_args) == 88, "clone_args, version 2");
 
 #define CHILD_STACK_SIZE (256 * 1024)
+#define SPAWNER_STACK_SIZE (32 * 1024)
+/* A launch's mapping: the child's stack, then the spawner's (only used with a root template's namespace). */
+#define LAUNCH_STACKS_SIZE (CHILD_STACK_SIZE + SPAWNER_STACK_SIZE)
 #define HIGH_FD_BASE 10
 #define PATH_BUFFER 4096
 
@@ -898,13 +902,69 @@ static int pin_mount_namespace(pid_t pid, int pidfd)
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+struct spawner_context {
+    const struct sbx_plan *plan;
+    int flags;
+    void *stack;
+    struct child_context *context;
+    int *pidfd, *joined, *fallback_error, *error, *stage;
+    pid_t pid;
+};
+
+/* The spawner: vforked by the launcher thread (CLONE_VM | CLONE_VFORK | CLONE_FILES, all signals blocked), it enters the
+   prepared network namespace and the root template's mount namespace, clones the sandbox's child from there with
+   CLONE_PARENT, and exits. So the child's mount namespace is a copy of the template's, its root in place at birth, and
+   its parent is the launcher thread (its pidfd, its wait, its parent-death signal), whose own namespaces and fs_struct
+   never change: a thread that setns()ed into a mount namespace would need an fs_struct of its own, which the threads
+   the .NET runtime creates from it would then share. CLONE_FILES: the pidfd lands in the host's table. */
+static int spawner_main(void *arg)
+{
+    struct spawner_context *s = arg;
+    long r;
+    if (s->plan->net_ns_fd >= 0) {
+        r = RAW2(SYS_setns, s->plan->net_ns_fd, CLONE_NEWNET);
+        if (r < 0) {
+            *s->error = (int)-r;
+            *s->stage = SBX_STAGE_NETWORK_NAMESPACE;
+            child_exit(0);
+        }
+    }
+    r = RAW2(SYS_setns, s->plan->root_namespace_fd, CLONE_NEWNS);
+    if (r < 0) {
+        *s->error = (int)-r;
+        *s->stage = SBX_STAGE_MOUNT_ROOT;
+        child_exit(0);
+    }
+    s->pid = clone_child(s->plan, s->flags | CLONE_PARENT, s->stack, s->context, s->pidfd, s->joined, s->fallback_error, s->error);
+    child_exit(0);
+}
+
+/* clone_child from inside the root template's namespace, by way of the spawner; *stage is set if it could not enter a
+   namespace (the errno in *error). Returns the child's pid or -1. */
+static pid_t spawn_in_root_namespace(const struct sbx_plan *plan, int flags, void *stack, struct child_context *context,
+                                     int *pidfd, int *joined, int *fallback_error, int *error, int *stage)
+{
+    struct spawner_context s = {
+        .plan = plan, .flags = flags, .stack = stack, .context = context, .pidfd = pidfd, .joined = joined,
+        .fallback_error = fallback_error, .error = error, .stage = stage, .pid = -1,
+    };
+    /* Exit signal 0: the spawner is waited for with __WALL, and the child it clones with CLONE_PARENT inherits the 0. */
+    pid_t spawner = clone(spawner_main, (char *)stack + LAUNCH_STACKS_SIZE, CLONE_VM | CLONE_VFORK | CLONE_FILES, &s);
+    if (spawner < 0) {
+        *error = errno;
+        return -1;
+    }
+    while (waitpid(spawner, NULL, __WALL) < 0 && errno == EINTR) {}
+    return s.pid;
+}
+
 int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
 {
     const char *base = (const char *)plan;
     char **init_argv = NULL, **envp = NULL;
     void *stack = MAP_FAILED;
     int error_pipe[2] = { -1, -1 }, release_pipe[2] = { -1, -1 }, pidfd = -1, status = -1, host_net = -1;
-    int mount_ns = -1, host_mnt = -1;
+    int mount_ns = -1;
     pid_t pid = -1;
 
     memset(res, 0, sizeof *res);
@@ -932,7 +992,7 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
         result_error(res, SBX_STAGE_CLONE, errno, "pipe2");
         goto out;
     }
-    stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    stack = mmap(NULL, LAUNCH_STACKS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         result_error(res, SBX_STAGE_CLONE, errno, "child stack");
         goto out;
@@ -950,37 +1010,17 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     };
 
     /* A network namespace made ahead of time: this thread enters it for the clone, so the child is
-       born in it, and returns to its own straight after. */
-    if (plan->net_ns_fd >= 0) {
+       born in it, and returns to its own straight after. (With a root template's namespace, the spawner does.) */
+    if (plan->net_ns_fd >= 0 && plan->root_namespace_fd < 0) {
         host_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         if (host_net < 0) {
             result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "/proc/thread-self/ns/net");
             goto out;
         }
-    }
-    /* A root template's namespace: the same, for the mount namespace the child's is copied from. The thread's root
-       and working directory move with it, so the thread keeps them to itself (CLONE_FS unshared, once). Its own
-       namespace is opened before entering any, while /proc is the host's. */
-    if (plan->root_namespace_fd >= 0) {
-        static __thread int own_fs;
-        if (!own_fs && unshare(CLONE_FS) < 0) {
-            result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "unshare(CLONE_FS) on the launcher thread");
+        if (setns(plan->net_ns_fd, CLONE_NEWNET) < 0) {
+            result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "enter the prepared network namespace");
             goto out;
         }
-        own_fs = 1;
-        host_mnt = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-        if (host_mnt < 0) {
-            result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "/proc/thread-self/ns/mnt");
-            goto out;
-        }
-    }
-    if (plan->net_ns_fd >= 0 && setns(plan->net_ns_fd, CLONE_NEWNET) < 0) {
-        result_error(res, SBX_STAGE_NETWORK_NAMESPACE, errno, "enter the prepared network namespace");
-        goto out;
-    }
-    if (plan->root_namespace_fd >= 0 && setns(plan->root_namespace_fd, CLONE_NEWNS) < 0) {
-        result_error(res, SBX_STAGE_MOUNT_ROOT, errno, "enter the root template's namespace");
-        goto out;
     }
 
     /* No signal may reach the child before it has reset the host's handlers. */
@@ -990,21 +1030,21 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     /* A cgroup namespace is entered by the child once it is in its cgroup, so that cgroup is its root. */
     int clone_flags = CLONE_VM | CLONE_PIDFD | (int)(plan->clone_flags & ~(uint64_t)CLONE_NEWCGROUP);
     int clone_errno = 0, joined = 0, fallback_error = 0;
-    pid = clone_child(plan, clone_flags, stack, &context, &pidfd, &joined, &fallback_error, &clone_errno);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-
-    if (host_mnt >= 0) {
-        int entered = setns(host_mnt, CLONE_NEWNS);
-        int setns_errno = errno;
-        close(host_mnt);
-        host_mnt = -1;
-        if (entered < 0) {
-            /* Stranded in the template's namespace: fail this launch loudly. */
-            result_error(res, SBX_STAGE_MOUNT_ROOT, setns_errno, "return to the host's mount namespace");
-            if (pid > 0) abandon_child(pidfd);
+    if (plan->root_namespace_fd >= 0) {
+        int spawn_stage = 0;
+        pid = spawn_in_root_namespace(plan, clone_flags, stack, &context, &pidfd, &joined, &fallback_error, &clone_errno,
+                                      &spawn_stage);
+        if (spawn_stage) {
+            pthread_sigmask(SIG_SETMASK, &previous, NULL);
+            result_error(res, spawn_stage, clone_errno, spawn_stage == SBX_STAGE_NETWORK_NAMESPACE
+                         ? "enter the prepared network namespace" : "enter the root template's namespace");
             goto out;
         }
+    } else {
+        pid = clone_child(plan, clone_flags, stack, &context, &pidfd, &joined, &fallback_error, &clone_errno);
     }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+
     if (host_net >= 0) {
         int entered = setns(host_net, CLONE_NEWNET);
         int setns_errno = errno;
@@ -1095,17 +1135,13 @@ int sbx_launch(const struct sbx_plan *plan, struct sbx_launch_result *res)
     status = 0;
 
 out:
-    if (host_mnt >= 0) {
-        if (setns(host_mnt, CLONE_NEWNS) < 0) { /* entered nothing yet: nothing to undo */ }
-        close(host_mnt);
-    }
     if (host_net >= 0) {
         if (setns(host_net, CLONE_NEWNET) < 0) { /* entered nothing yet: nothing to undo */ }
         close(host_net);
     }
     if (pidfd >= 0) close(pidfd);
     if (mount_ns >= 0) close(mount_ns);
-    if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
+    if (stack != MAP_FAILED) munmap(stack, LAUNCH_STACKS_SIZE);
     for (int i = 0; i < 2; i++) {
         if (error_pipe[i] >= 0) close(error_pipe[i]);
         if (release_pipe[i] >= 0) close(release_pipe[i]);

@@ -24,6 +24,9 @@ internal static class RootlessCli
 
     private static readonly Lazy<string> LazyDotnet = new(FindDotnet);
 
+    /// <summary>The dotnet host that runs the CLI.</summary>
+    public static string Dotnet => LazyDotnet.Value;
+
     /// <summary>Runs <c>sandbox ARGUMENTS</c> and waits for it to exit.</summary>
     public static Task<CliRun> RunAsync(params IEnumerable<string> arguments) =>
         RunAssemblyAsync(TestBinaries.CliAssemblyPath, arguments);

@@ -21,7 +21,7 @@ public sealed class RootTemplatesTests
     private static LaunchPlan Plan(FakeHostFileSystem fs, SandboxSpec? spec = null) => new LaunchPlanner(fs).Plan(spec ?? Spec, 0, 0).Plan;
 
     [Fact]
-    public void The_first_launch_builds_the_template_from_the_fixed_steps_and_the_plan_keeps_only_the_fresh_ones()
+    public void The_first_launch_builds_the_template_and_its_namespace_and_the_plan_is_born_there_with_only_the_fresh_steps()
     {
         var kernel = Kernel();
         using var templates = new RootTemplates(kernel);
@@ -32,13 +32,63 @@ public sealed class RootTemplatesTests
         using (lease)
         {
             var (built, tree) = Assert.Single(kernel.RootTemplates);
+            var (madeFrom, ns) = Assert.Single(kernel.RootNamespaces);
             // Read back from the wire, which carries no source identity: compared as the plan compares steps.
             Assert.True(RootTemplates.Split(plan.Mounts)!.Value.Template.SequenceEqual(built.Mounts));
             Assert.Equal(plan.RootOptions, built.RootOptions);
-            Assert.Equal((int)tree.DangerousGetHandle(), applied.RootTemplateFd);
+            Assert.Same(tree, madeFrom);
+            Assert.Equal((int)ns.DangerousGetHandle(), applied.RootNamespaceFd);
+            Assert.Equal(-1, applied.RootTemplateFd);
             Assert.True(RootTemplates.Split(plan.Mounts)!.Value.Fresh.SequenceEqual(applied.Mounts));
-            Assert.Equal(plan with { Mounts = applied.Mounts, RootTemplateFd = applied.RootTemplateFd }, applied with { Mounts = applied.Mounts });
+            Assert.Equal(plan with { Mounts = applied.Mounts, RootNamespaceFd = applied.RootNamespaceFd }, applied with { Mounts = applied.Mounts });
         }
+    }
+
+    [Fact]
+    public void Fresh_steps_that_name_a_host_path_copy_the_template_instead_of_being_born_in_its_namespace()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var plan = Plan(Host(), Spec.AddReadOnlyBind("/srv/data", "/tmp/data")); // inside /tmp: a fresh bind of a host path
+
+        var (applied, lease) = templates.Apply(plan);
+
+        using (lease)
+        {
+            Assert.Equal((int)kernel.RootTemplates[0].Tree.DangerousGetHandle(), applied.RootTemplateFd);
+            Assert.Equal(-1, applied.RootNamespaceFd);
+            Assert.Contains(applied.Mounts, m => m is { Kind: MountOpKind.Bind, Target: "/tmp/data" });
+        }
+    }
+
+    [Fact]
+    public void A_cgroup_join_by_path_copies_the_template_and_a_join_by_fds_is_born_in_its_namespace()
+    {
+        var kernel = Kernel();
+        using var templates = new RootTemplates(kernel);
+        var byPath = Plan(Host()) with { CgroupProcsFiles = ["/sys/fs/cgroup/pids/sandbox-1/cgroup.procs"] };
+
+        var (pathPlan, pathLease) = templates.Apply(byPath);
+        var (fdPlan, fdLease) = templates.Apply(byPath with { CgroupProcsFds = [42] });
+        pathLease!.Dispose();
+        fdLease!.Dispose();
+
+        Assert.True(pathPlan is { RootTemplateFd: >= 0, RootNamespaceFd: -1 });
+        Assert.True(fdPlan is { RootTemplateFd: -1, RootNamespaceFd: >= 0 });
+    }
+
+    [Fact]
+    public void A_template_whose_namespace_was_refused_is_copied_by_each_launch()
+    {
+        var kernel = Kernel();
+        kernel.RootNamespaceError = new NativeSetupError(SetupStage.Proc, 1, -1, "/proc");
+        using var templates = new RootTemplates(kernel);
+
+        var (applied, lease) = templates.Apply(Plan(Host()));
+        lease!.Dispose();
+
+        Assert.Equal((int)kernel.RootTemplates[0].Tree.DangerousGetHandle(), applied.RootTemplateFd);
+        Assert.Equal(-1, applied.RootNamespaceFd);
     }
 
     [Fact]
@@ -90,10 +140,11 @@ public sealed class RootTemplatesTests
         var kernel = Kernel();
         kernel.RootTemplatesOpenDevNull = true;
         var templates = new RootTemplates(kernel);
-        var (plan, lease) = templates.Apply(Plan(Host()));
+        var (_, lease) = templates.Apply(Plan(Host()));
+        int fd = lease!.Fd;
 
         templates.Dispose(); // drops every template, as eviction drops one
-        bool open = File.Exists($"/proc/self/fd/{plan.RootTemplateFd}"); // a held fd cannot have been reused
+        bool open = File.Exists($"/proc/self/fd/{fd}"); // a held fd cannot have been reused
         lease!.Dispose();
 
         Assert.True(open);
@@ -163,7 +214,7 @@ public sealed class RootTemplatesTests
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(Spec.WithSharedNetwork()));
 
         var launched = Assert.Single(kernel.Launched);
-        Assert.Equal((int)kernel.RootTemplates[0].Tree.DangerousGetHandle(), launched.RootTemplateFd);
+        Assert.Equal((int)kernel.RootNamespaces[0].Namespace.DangerousGetHandle(), launched.RootNamespaceFd);
         Assert.DoesNotContain(launched.Mounts, m => m.Kind == MountOpKind.Bind);
         Assert.Equal(1, runner.RootTemplates!.Held);
     }
