@@ -136,6 +136,19 @@ public sealed class SandboxRunner
             RootFs.ImageSetupDirectory.Prepare(setup, RootFs.RootFsPlanner.ImageRuntimeFiles(spec, _fileSystem), image.LowerDirectories,
                 RootFs.RootFsPlanner.MountTargets(spec, _fileSystem), isolation.User, isolation.HostUser);
         var limits = _cgroups.Assign(spec);
+        // Every cgroup.procs as an fd the host opened (a cgroup made ahead of time has them already): the child's join is a
+        // write, and the child can be cloned from inside a root template's namespace, where no host path is in reach.
+        if (limits.Cgroup is { ProcsFiles.Count: > 0 } made && made.JoinFiles.Count != made.ProcsFiles.Count)
+        {
+            try
+            {
+                made.OpenJoinFiles();
+            }
+            catch (Cgroups.CgroupException)
+            {
+                // The child opens the paths, as it would without this (and reports the error where it happens).
+            }
+        }
         plan = plan with
         {
             ResourceLimits = plan.ResourceLimits.AddRange(limits.ResourceLimits),

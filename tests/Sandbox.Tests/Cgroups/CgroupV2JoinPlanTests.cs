@@ -19,7 +19,7 @@ public sealed class CgroupV2JoinPlanTests
     private static NativeLaunchResult Failure(SetupStage stage) => new(-1, null, new NativeSetupError(stage, ENOENT, -1, "detail"));
 
     [Fact]
-    public async Task On_cgroup_v2_the_plan_carries_an_fd_of_the_cgroup_directory_and_its_cgroup_procs_as_the_fallback()
+    public async Task On_cgroup_v2_the_plan_carries_an_fd_of_the_cgroup_directory_and_its_cgroup_procs_opened_as_the_fallback()
     {
         var host = new FakeCgroupV2Host();
         var kernel = new FakeSyscalls(0, _ => Failure(SetupStage.ExecPayload));
@@ -29,11 +29,16 @@ public sealed class CgroupV2JoinPlanTests
         await Assert.ThrowsAsync<SandboxSetupException>(() => runner.RunAsync(Limited));
 
         var plan = Assert.Single(kernel.Launched);
-        var (directory, handle) = Assert.Single(host.FileSystem.Opened);
+        var (directory, handle) = Assert.Single(host.FileSystem.Opened, o => !o.Path.EndsWith("/cgroup.procs", StringComparison.Ordinal));
+        var (procs, procsHandle) = Assert.Single(host.FileSystem.Opened, o => o.Path.EndsWith("/cgroup.procs", StringComparison.Ordinal));
         Assert.Equal((int)handle.DangerousGetHandle(), plan.CgroupFd);
         Assert.Equal(directory + "/cgroup.procs", Assert.Single(plan.CgroupProcsFiles));
+        // The fallback join by an fd the host opened: no path for the child to reach.
+        Assert.Equal(directory + "/cgroup.procs", procs);
+        Assert.Equal((int)procsHandle.DangerousGetHandle(), Assert.Single(plan.CgroupProcsFds));
         Assert.StartsWith(FakeCgroupV2Host.Mount + "/sandbox-", directory, StringComparison.Ordinal);
         Assert.True(handle.IsClosed, "The cgroup's fd was left open after the launch.");
+        Assert.True(procsHandle.IsClosed, "The cgroup.procs fd was left open after the launch.");
         Assert.False(host.FileSystem.Exists(directory), "The cgroup of a failed launch was left.");
     }
 
@@ -49,8 +54,10 @@ public sealed class CgroupV2JoinPlanTests
 
         var plan = Assert.Single(kernel.Launched);
         Assert.Equal(-1, plan.CgroupFd);
-        Assert.Empty(host.FileSystem.Opened);
         Assert.Equal(["cpuacct", "memory", "pids"], plan.CgroupProcsFiles.Select(f => f.Split('/')[4]).Order(StringComparer.Ordinal));
+        // Each opened by the host for the child's join: one write per hierarchy, no path to reach.
+        Assert.Equal(plan.CgroupProcsFiles, host.FileSystem.Opened.Select(o => o.Path));
+        Assert.Equal(host.FileSystem.Opened.Select(o => (int)o.Handle.DangerousGetHandle()), plan.CgroupProcsFds);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
     private readonly IProcessKiller _killer;
     private readonly CgroupOptions _options;
     private readonly TimeProvider _time;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle[] _joinFiles = [];
 
     public CgroupV2SandboxCgroup(
         ICgroupFileSystem fileSystem, string directory, IReadOnlyList<CgroupEnforcedLimit> enforced,
@@ -46,6 +47,33 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
     }
 
     public IReadOnlyList<CgroupEnforcedLimit> Enforced { get; }
+
+    /// <summary>
+    /// Opens cgroup.procs for the fallback join (a kernel without clone3 into a cgroup), so that the launch names no path
+    /// the child must reach: it can then be cloned from inside a root template's namespace.
+    /// </summary>
+    public void OpenJoinFiles()
+    {
+        Microsoft.Win32.SafeHandles.SafeFileHandle opened;
+        try
+        {
+            opened = _fileSystem.OpenForWriting(ProcsFiles[0]);
+        }
+        catch (CgroupIOException e)
+        {
+            throw new CgroupException("open cgroup.procs for the sandbox's join", e.Path, e.Errno, CgroupFiles.FixFor(e.Errno), e);
+        }
+        CloseJoinFiles();
+        _joinFiles = [opened];
+    }
+
+    public IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle> JoinFiles => _joinFiles;
+
+    private void CloseJoinFiles()
+    {
+        foreach (var handle in Interlocked.Exchange(ref _joinFiles, []))
+            handle.Dispose();
+    }
 
     public void AddProcess(int pid) =>
         CgroupFiles.Write(_fileSystem, Directory + "/cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), "move a process into the sandbox cgroup");
@@ -95,6 +123,7 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
 
     public async Task DestroyAsync(CancellationToken cancellationToken = default)
     {
+        CloseJoinFiles();
         if (CgroupTree.TryRemoveEmpty(_fileSystem, [Directory]))
         {
             return;
@@ -103,8 +132,11 @@ internal sealed class CgroupV2SandboxCgroup : ISandboxCgroup
         await RemoveAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public Task RemoveAsync(CancellationToken cancellationToken = default) =>
-        CgroupTree.RemoveAsync(_fileSystem, Directory, _options, _time, cancellationToken);
+    public Task RemoveAsync(CancellationToken cancellationToken = default)
+    {
+        CloseJoinFiles();
+        return CgroupTree.RemoveAsync(_fileSystem, Directory, _options, _time, cancellationToken);
+    }
 
     /// <summary>Before cgroup.kill (Linux 5.2–5.13): freeze, SIGKILL every pid, thaw, until the cgroup is empty.</summary>
     private async Task FreezeAndKillAsync(long start, CancellationToken cancellationToken)
