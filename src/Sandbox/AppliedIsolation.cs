@@ -51,9 +51,10 @@ public sealed record AppliedIsolation(
     public string? CgroupJoinFallback { get; init; }
 
     /// <summary>
-    /// Whether the root's fixed part (the binds of the host's directories, /etc's files, /dev's nodes) was a copy of a
-    /// sealed, read-only template made once for runs with the same mounts, rather than built for this run; /proc, devpts
-    /// and the writable tmpfs mounts are each sandbox's own either way.
+    /// Whether the root's fixed part (the binds of the host's directories, /etc's files, /dev's nodes; on a root of the
+    /// sandbox's own, such as an image's, its /dev) was a copy of a sealed, read-only template made once for runs with the
+    /// same mounts, rather than built for this run; /proc, devpts and the writable tmpfs mounts are each sandbox's own
+    /// either way.
     /// </summary>
     public bool RootFromTemplate { get; init; }
 }

@@ -41,6 +41,8 @@ internal sealed record LaunchPlan
     /// <see cref="Mounts"/> hold only fresh steps that name no host path. -1 = none.
     /// </summary>
     public int RootNamespaceFd { get; init; } = -1;
+    /// <summary>A root template's plan only: the mount flags of its root tmpfs (none: nosuid, nodev).</summary>
+    public MountFlags TemplateRootFlags { get; init; }
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     public uint SetupTimeoutMs { get; init; }

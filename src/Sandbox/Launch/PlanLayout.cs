@@ -9,7 +9,7 @@ namespace Sandbox.Launch;
 internal static class PlanConstants
 {
     public const uint PlanMagic = 0x50584253;   // "SBXP"
-    public const uint PlanVersion = 10;
+    public const uint PlanVersion = 11;
     public const uint ErrorMagic = 0x45584253;  // "SBXE"
     public const uint ExitMagic = 0x58584253;   // "SBXX"
     public const int MaxMountOps = 512;
@@ -44,6 +44,8 @@ internal enum MountOpKind : uint
     Devpts = 8,
     Remount = 9,
     Overlay = 10,
+    /// <summary>A copy of a detached tree (a subtree's root template), whose fd is the op's one <see cref="MountOp.LayerFds"/> entry, mounted at the target.</summary>
+    Attach = 11,
 }
 
 [Flags]
@@ -99,7 +101,7 @@ internal struct PlanHeader
     public uint CgroupProcsFds;
     public int RootTemplateFd;
     public int RootNamespaceFd;
-    public uint Reserved;
+    public uint TemplateRootFlags;
 }
 
 [StructLayout(LayoutKind.Sequential)]

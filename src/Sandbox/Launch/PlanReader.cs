@@ -44,6 +44,7 @@ internal static class PlanReader
             CgroupFd = h.CgroupFd,
             RootTemplateFd = h.RootTemplateFd,
             RootNamespaceFd = h.RootNamespaceFd,
+            TemplateRootFlags = (MountFlags)h.TemplateRootFlags,
             Uid = h.Uid,
             Gid = h.Gid,
             SetupTimeoutMs = h.SetupTimeoutMs,
@@ -72,9 +73,9 @@ internal static class PlanReader
     private static ImmutableArray<int> LayerFds(byte[] block, MountOpRecord m)
     {
         if (m.LayerFds == 0) return [];
-        if ((MountOpKind)m.Kind != MountOpKind.Overlay)
-            throw new FormatException($"A {(MountOpKind)m.Kind} mount step has layer fds: only an overlay has them.");
-        int count = (Str(block, m.Source) ?? "").Split(':').Length;
+        if ((MountOpKind)m.Kind is not (MountOpKind.Overlay or MountOpKind.Attach))
+            throw new FormatException($"A {(MountOpKind)m.Kind} mount step has layer fds: only an overlay and an attach have them.");
+        int count = (MountOpKind)m.Kind == MountOpKind.Attach ? 1 : (Str(block, m.Source) ?? "").Split(':').Length;
         return [.. MemoryMarshal.Cast<byte, int>(Slice(block, m.LayerFds, (ulong)count * 4))];
     }
 

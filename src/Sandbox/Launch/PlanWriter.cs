@@ -67,6 +67,7 @@ internal static class PlanWriter
             CgroupFd = plan.CgroupFd,
             RootTemplateFd = plan.RootTemplateFd,
             RootNamespaceFd = plan.RootNamespaceFd,
+            TemplateRootFlags = (uint)plan.TemplateRootFlags,
             Uid = plan.Uid,
             Gid = plan.Gid,
             SetupTimeoutMs = plan.SetupTimeoutMs,

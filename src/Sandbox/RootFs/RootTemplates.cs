@@ -51,12 +51,13 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
     /// </summary>
     public (LaunchPlan Plan, Lease? Lease) Apply(LaunchPlan plan)
     {
-        if (!plan.Flags.HasFlag(PlanFlags.NewRoot) || !plan.Flags.HasFlag(PlanFlags.RootReadOnly) || plan.RootOptions is null
-            || plan.RootStaging is null || plan.IdmapImageLayers || plan.RootTemplateFd >= 0 || plan.RootNamespaceFd >= 0)
+        if (!plan.Flags.HasFlag(PlanFlags.NewRoot) || plan.RootOptions is null || plan.RootStaging is null
+            || plan.RootTemplateFd >= 0 || plan.RootNamespaceFd >= 0 || plan.Mounts.Any(m => m.Kind == MountOpKind.Attach))
             return (plan, null);
-        if (Split(plan.Mounts) is not { Template.IsEmpty: false } split)
-            return (plan, null);
-        var lease = Acquire(plan.RootStaging, plan.RootOptions, split.Template);
+        bool wholeRoot = plan.Flags.HasFlag(PlanFlags.RootReadOnly) && !plan.IdmapImageLayers;
+        if (!wholeRoot || Split(plan.Mounts) is not { Template.IsEmpty: false } split)
+            return ApplyToSubtree(plan);
+        var lease = Acquire(plan.RootStaging, plan.RootOptions, MountFlags.None, split.Template, withNamespace: true);
         if (lease is null)
             return (plan, null);
         // Born inside the template's namespace when nothing left names a host path (which that namespace cannot reach): the
@@ -99,6 +100,77 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         return (template.ToImmutable(), fresh.ToImmutable());
     }
 
+    /// <summary>
+    /// A root that is each sandbox's own (an image's overlay, a writable root) with a fixed subtree in it (/dev: a tmpfs made
+    /// read-only later, its nodes bound in): the subtree's fixed steps from a template, attached where its tmpfs was mounted
+    /// (<see cref="MountOpKind.Attach"/>); its fresh steps (devpts, /dev/shm) and everything else stay where they were.
+    /// </summary>
+    private (LaunchPlan Plan, Lease? Lease) ApplyToSubtree(LaunchPlan plan)
+    {
+        if (SplitSubtree(plan.Mounts) is not { } subtree)
+            return (plan, null);
+        var tmpfs = plan.Mounts[subtree.TmpfsIndex];
+        var lease = Acquire(plan.RootStaging!, tmpfs.Data ?? "", tmpfs.Flags, subtree.Template, withNamespace: false);
+        if (lease is null)
+            return (plan, null);
+        var moved = subtree.TemplateIndexes.ToHashSet();
+        var mounts = ImmutableArray.CreateBuilder<MountOp>(plan.Mounts.Length);
+        for (int i = 0; i < plan.Mounts.Length; i++)
+        {
+            if (i == subtree.TmpfsIndex)
+                mounts.Add(new MountOp(MountOpKind.Attach, tmpfs.Target) { LayerFds = [lease.Fd] });
+            else if (!moved.Contains(i))
+                mounts.Add(plan.Mounts[i]);
+        }
+        return (plan with { Mounts = mounts.ToImmutable() }, lease);
+    }
+
+    /// <summary>
+    /// The first tmpfs in <paramref name="mounts"/> that a later remount of its own makes read-only, with the steps inside it
+    /// that a template of it can hold (<see cref="Split"/> of those steps, their targets made relative to it), such that
+    /// mounting that template where the tmpfs was mounted, and dropping those steps, leaves the tree the steps in order
+    /// leave. None when a later step mounts over it or one of its ancestors, or remounts one recursively (the steps inside
+    /// would then land elsewhere).
+    /// </summary>
+    public static (int TmpfsIndex, ImmutableArray<int> TemplateIndexes, ImmutableArray<MountOp> Template)? SplitSubtree(ImmutableArray<MountOp> mounts)
+    {
+        for (int t = 0; t < mounts.Length; t++)
+        {
+            var tmpfs = mounts[t];
+            if (tmpfs.Kind != MountOpKind.Tmpfs || tmpfs.Target == "/" || !SealedLater(mounts, t))
+                continue;
+            var inside = new List<int>();
+            bool covered = false;
+            for (int j = t + 1; j < mounts.Length && !covered; j++)
+            {
+                var op = mounts[j];
+                if (op.Target != tmpfs.Target && SandboxPath.IsWithin(op.Target, tmpfs.Target))
+                    inside.Add(j);
+                else if ((IsMount(op.Kind) || (op.Kind == MountOpKind.Remount && op.Flags.HasFlag(MountFlags.Recursive)))
+                    && SandboxPath.IsWithin(tmpfs.Target, op.Target))
+                    covered = true;
+            }
+            if (covered)
+                continue;
+            var rebased = inside.Select(j => mounts[j] with { Target = Rebase(mounts[j].Target, tmpfs.Target) }).ToImmutableArray();
+            if (Split(rebased) is not { Template.IsEmpty: false } split)
+                continue;
+            // Split keeps each step (the same instance) in one list or the other, in order.
+            var templateIndexes = ImmutableArray.CreateBuilder<int>();
+            for (int k = 0, at = 0; k < rebased.Length && at < split.Template.Length; k++)
+                if (ReferenceEquals(rebased[k], split.Template[at]))
+                {
+                    templateIndexes.Add(inside[k]);
+                    at++;
+                }
+            return (t, templateIndexes.ToImmutable(), split.Template);
+        }
+        return null;
+    }
+
+    /// <summary><paramref name="path"/> (within <paramref name="root"/>) as a path from <paramref name="root"/>: "/dev/pts" from "/dev" is "/pts".</summary>
+    private static string Rebase(string path, string root) => path[root.Length..];
+
     private static bool IsMount(MountOpKind kind) => kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Proc or MountOpKind.Devpts or MountOpKind.Overlay;
 
     /// <summary>Whether the tmpfs of step <paramref name="index"/> is remounted read-only (itself, not recursively) later, before anything mounts over it.</summary>
@@ -116,7 +188,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         return false;
     }
 
-    private Lease? Acquire(string staging, string rootOptions, ImmutableArray<MountOp> ops)
+    private Lease? Acquire(string staging, string rootOptions, MountFlags rootFlags, ImmutableArray<MountOp> ops, bool withNamespace)
     {
         lock (_gate)
         {
@@ -125,7 +197,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
             for (int i = 0; i < _templates.Count; i++)
             {
                 var known = _templates[i];
-                if (!known.Matches(rootOptions, ops)) continue;
+                if (!known.Matches(rootOptions, rootFlags, ops)) continue;
                 _templates.RemoveAt(i);
                 _templates.Insert(0, known);
                 return known.Tree is null ? null : new Lease(known.Tree, known.Namespace);
@@ -137,6 +209,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                 Flags = PlanFlags.NewRoot | PlanFlags.RootReadOnly,
                 RootStaging = staging,
                 RootOptions = rootOptions,
+                TemplateRootFlags = rootFlags,
                 Arguments = ["root-template"],
                 Mounts = ops,
             };
@@ -149,9 +222,9 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                 return null;
             }
             // Its namespace, for launches that need no host path: without one (refused), launches copy the tree instead.
-            var ns = tree is null ? null : syscalls.TryCreateRootNamespace(tree, staging, out _);
+            var ns = tree is null || !withNamespace ? null : syscalls.TryCreateRootNamespace(tree, staging, out _);
             // A build that failed on these mounts (a missing bind source) is remembered too: the launch reports the error.
-            _templates.Insert(0, new Template(rootOptions, ops, tree, ns));
+            _templates.Insert(0, new Template(rootOptions, rootFlags, ops, tree, ns));
             if (_templates.Count > Capacity)
             {
                 _templates[^1].Dispose(); // closed once the last launch using it lets go
@@ -178,7 +251,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         }
     }
 
-    private sealed record Template(string RootOptions, ImmutableArray<MountOp> Ops, SafeFileHandle? Tree, SafeFileHandle? Namespace)
+    private sealed record Template(string RootOptions, MountFlags RootFlags, ImmutableArray<MountOp> Ops, SafeFileHandle? Tree, SafeFileHandle? Namespace)
     {
         public void Dispose()
         {
@@ -187,9 +260,9 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         }
 
         /// <summary>The same mounts, with every bind's source still the file it was (<see cref="MountOp.SourceIdentity"/>).</summary>
-        public bool Matches(string rootOptions, ImmutableArray<MountOp> ops)
+        public bool Matches(string rootOptions, MountFlags rootFlags, ImmutableArray<MountOp> ops)
         {
-            if (RootOptions != rootOptions || Ops.Length != ops.Length) return false;
+            if (RootOptions != rootOptions || RootFlags != rootFlags || Ops.Length != ops.Length) return false;
             for (int i = 0; i < ops.Length; i++)
                 if (!Ops[i].Equals(ops[i]) || Ops[i].SourceIdentity != ops[i].SourceIdentity) return false;
             return true;

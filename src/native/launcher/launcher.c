@@ -479,6 +479,20 @@ static void child_run_mount_op(const struct child_context *c, int root, int inde
         child_mount_overlay(c, root, index, op, source_fd);
         return;
 
+    case SBX_OP_ATTACH: {
+        /* A copy of a sealed template of this subtree (its binds and files made once by the host). */
+        const int32_t *fds = (const int32_t *)(c->base + op->layer_fds);
+        fd = child_open_beneath(root, target, O_PATH | O_DIRECTORY);
+        if (fd < 0) child_fail(c, SBX_STAGE_RESOLVE_TARGET, fd, index, target);
+        long tree = RAW3(SYS_open_tree, fds[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (tree < 0) child_fail(c, SBX_STAGE_TMPFS, tree, index, "copy of the template");
+        r = RAW5(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        if (r < 0) child_fail(c, SBX_STAGE_TMPFS, r, index, target);
+        RAW1(SYS_close, tree);
+        RAW1(SYS_close, fd);
+        return;
+    }
+
     default:
         child_fail(c, SBX_STAGE_PLAN, -EINVAL, index, "unknown mount op");
     }
@@ -797,6 +811,10 @@ static int plan_is_valid(const struct sbx_plan *p)
     /* An overlay's layer fds: one int32 per lower directory of its source, inside the block. */
     const struct sbx_mount_op *ops = (const struct sbx_mount_op *)((const char *)p + p->mounts);
     for (uint32_t i = 0; i < p->mount_count; i++) {
+        if (ops[i].kind == SBX_OP_ATTACH) {
+            if (!ops[i].layer_fds || (uint64_t)ops[i].layer_fds + 4 > p->total_size) return 0;
+            continue;
+        }
         if (!ops[i].layer_fds) continue;
         if (ops[i].kind != SBX_OP_OVERLAY || !ops[i].source || ops[i].source >= p->total_size) return 0;
         uint64_t lowers = 1;
@@ -1261,11 +1279,13 @@ static int template_main(void *arg)
     uint32_t tmpfs_count = 0;
     long r;
 
-    long root = new_mount(c, SBX_STAGE_MOUNT_ROOT, -1, "tmpfs", plan_string(c, p->root_options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    long root = new_mount(c, SBX_STAGE_MOUNT_ROOT, -1, "tmpfs", plan_string(c, p->root_options),
+                          p->template_root_flags ? mount_attr_flags(p->template_root_flags) : MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     for (uint32_t i = 0; i < p->mount_count; i++) {
         const struct sbx_mount_op *op = &ops[i];
         /* Flags change only on attached mounts (mount_setattr): remounts are the sandbox's, on its copy. */
-        if (op->kind == SBX_OP_PROC || op->kind == SBX_OP_DEVPTS || op->kind == SBX_OP_OVERLAY || op->kind == SBX_OP_REMOUNT)
+        if (op->kind == SBX_OP_PROC || op->kind == SBX_OP_DEVPTS || op->kind == SBX_OP_OVERLAY || op->kind == SBX_OP_REMOUNT
+            || op->kind == SBX_OP_ATTACH)
             child_fail(c, SBX_STAGE_PLAN, -EINVAL, (int)i, "a step each sandbox takes itself, in a root template");
         if (op->kind == SBX_OP_TMPFS) {
             /* mount(2) cannot mount beneath a detached tree: the new API can. */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SBX_PLAN_MAGIC 0x50584253u   /* "SBXP" */
-#define SBX_PLAN_VERSION 10u
+#define SBX_PLAN_VERSION 11u
 #define SBX_ERROR_MAGIC 0x45584253u  /* "SBXE" */
 #define SBX_EXIT_MAGIC 0x58584253u   /* "SBXX" */
 
@@ -60,6 +60,8 @@ enum sbx_mount_kind {
                                layer_fds: one detached, idmapped mount per lower directory (or -1), which the
                                child mounts over that directory, in its own mount namespace, before the overlay
                                takes it (by that fd, FSCONFIG_SET_FD): root's layers seen through the sandbox's id maps */
+    SBX_OP_ATTACH = 11,     /* target, layer_fds = one fd: a copy of that detached tree (a root template of a subtree,
+                               sbx_build_root_template) is mounted at target */
 };
 
 /* sbx_mount_op.flags */
@@ -170,7 +172,8 @@ struct sbx_plan {
                                 /* launcher clones the child from inside it, so the child's root is in place at birth: */
                                 /* no staging, no pivot_root, no unmount of the host's tree; mounts then hold only */
                                 /* fresh steps that name no host path (no binds, no overlays); -1 = none */
-    uint32_t reserved;
+    uint32_t template_root_flags; /* sbx_build_root_template: the mount flags (sbx_mount_flags) of the template's */
+                                  /* root tmpfs; 0 = nosuid, nodev */
 };
 
 struct sbx_mount_op {
@@ -182,7 +185,7 @@ struct sbx_mount_op {
     uint32_t data_len;
     uint32_t mode;
     uint32_t layer_fds; /* overlay: offset of int32 fds, one per lower directory in source (-1 = the
-                           directory itself), 0 = none */
+                           directory itself); attach: offset of its one int32 fd; 0 = none */
 };
 
 struct sbx_rlimit {
