@@ -42,8 +42,14 @@ internal static class PlanWriter
         {
             var fds = plan.Mounts[i].LayerFds;
             if (fds.IsDefaultOrEmpty) continue;
-            if (plan.Mounts[i].Kind != MountOpKind.Overlay || fds.Length != plan.Mounts[i].Source!.Split(':').Length)
-                throw new ArgumentException($"Mount step {i} has {fds.Length} layer fds: only an overlay has them, one per lower directory.", nameof(plan));
+            bool fits = plan.Mounts[i].Kind switch
+            {
+                MountOpKind.Overlay => fds.Length == plan.Mounts[i].Source!.Split(':').Length,
+                MountOpKind.Attach => fds.Length == 1,
+                _ => false,
+            };
+            if (!fits)
+                throw new ArgumentException($"Mount step {i} has {fds.Length} layer fds: only an overlay has them, one per lower directory, and an attach, one.", nameof(plan));
             layerFdOffsets[i] = (uint)layerFdsEnd;
             layerFdsEnd += 4 * fds.Length;
         }

@@ -129,8 +129,8 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
     /// The first tmpfs in <paramref name="mounts"/> that a later remount of its own makes read-only, with the steps inside it
     /// that a template of it can hold (<see cref="Split"/> of those steps, their targets made relative to it), such that
     /// mounting that template where the tmpfs was mounted, and dropping those steps, leaves the tree the steps in order
-    /// leave. None when a later step mounts over it or one of its ancestors, or remounts one recursively (the steps inside
-    /// would then land elsewhere).
+    /// leave. None when a later step mounts over it or one of its ancestors (the steps inside would then land elsewhere), or
+    /// remounts anything recursively (that reaches every mount beneath the one holding its target, the template's too).
     /// </summary>
     public static (int TmpfsIndex, ImmutableArray<int> TemplateIndexes, ImmutableArray<MountOp> Template)? SplitSubtree(ImmutableArray<MountOp> mounts)
     {
@@ -144,10 +144,12 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
             for (int j = t + 1; j < mounts.Length && !covered; j++)
             {
                 var op = mounts[j];
-                if (op.Target != tmpfs.Target && SandboxPath.IsWithin(op.Target, tmpfs.Target))
+                // A recursive remount reaches every mount beneath the one holding its target, wherever that is.
+                if (op.Kind == MountOpKind.Remount && op.Flags.HasFlag(MountFlags.Recursive))
+                    covered = true;
+                else if (op.Target != tmpfs.Target && SandboxPath.IsWithin(op.Target, tmpfs.Target))
                     inside.Add(j);
-                else if ((IsMount(op.Kind) || (op.Kind == MountOpKind.Remount && op.Flags.HasFlag(MountFlags.Recursive)))
-                    && SandboxPath.IsWithin(tmpfs.Target, op.Target))
+                else if (IsMount(op.Kind) && SandboxPath.IsWithin(tmpfs.Target, op.Target))
                     covered = true;
             }
             if (covered)

@@ -68,8 +68,30 @@ public sealed class RootTemplateSplitTests
         public override string ToString() => string.Join("; ", Steps.Select(s => $"{s.Kind} {s.Target} {s.Flags}"));
     }
 
+    /// <summary>Steps around a tmpfs at /a that a later remount makes read-only: the shape of a root's /dev.</summary>
+    public sealed class SubtreeSample
+    {
+        internal SubtreeSample(MountOp[] steps) => Steps = steps;
+
+        internal MountOp[] Steps { get; }
+
+        public override string ToString() => string.Join("; ", Steps.Select(s => $"{s.Kind} {s.Target} {s.Flags}"));
+    }
+
     internal static class Arbitraries
     {
+        public static Arbitrary<SubtreeSample> Subtree() =>
+            (from prefix in Gen.Choose(0, 3).SelectMany(n => Gen.ArrayOf(Step, n))
+             from middle in Gen.Choose(1, 10).SelectMany(n => Gen.ArrayOf(Step, n))
+             from suffix in Gen.Choose(0, 4).SelectMany(n => Gen.ArrayOf(Step, n))
+             select new SubtreeSample([
+                 .. prefix,
+                 new MountOp(MountOpKind.Tmpfs, "/a", Data: "size=64k", Flags: MountFlags.NoSuid | MountFlags.NoExec),
+                 .. middle,
+                 new MountOp(MountOpKind.Remount, "/a", Flags: MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoExec),
+                 .. suffix,
+             ])).ToArbitrary();
+
         private static readonly string[] Paths = ["/a", "/a/b", "/a/b/c", "/a/d", "/e", "/e/f"];
 
         private static readonly Gen<MountOp> Step =
@@ -111,6 +133,22 @@ public sealed class RootTemplateSplitTests
             var next = ops.Skip(at + 1).FirstOrDefault(o => o.Target == t.Target && (o.Kind == MountOpKind.Remount || IsMount(o.Kind)));
             return next is { Kind: MountOpKind.Remount } r && r.Flags.HasFlag(MountFlags.ReadOnly) && !r.Flags.HasFlag(MountFlags.Recursive);
         });
+    }
+
+    [Property(Arbitrary = [typeof(Arbitraries)], MaxTest = 1000)]
+    public bool A_subtree_template_mounted_where_its_tmpfs_was_leaves_the_tree_the_steps_leave_in_order(SubtreeSample sample)
+    {
+        var ops = sample.Steps.ToImmutableArray();
+        if (RootTemplates.SplitSubtree(ops) is not var (tmpfs, moved, template))
+            return true;
+        var indexed = ops.Select((op, i) => (op, i)).ToList();
+        // The template as the tmpfs with its steps run at once, then the rest in order.
+        var expanded = indexed.Take(tmpfs + 1).Concat(moved.Select(i => indexed[i]))
+            .Concat(indexed.Skip(tmpfs + 1).Where(p => !moved.Contains(p.i))).ToList();
+        return MountTree.Run(indexed) == MountTree.Run(expanded)
+            && moved.Length == template.Length
+            && moved.All(i => SandboxPath.IsWithin(ops[i].Target, ops[tmpfs].Target) && ops[i].Target != ops[tmpfs].Target)
+            && template.All(o => o.Kind is not (MountOpKind.Proc or MountOpKind.Devpts or MountOpKind.Remount));
     }
 
     private static bool IsMount(MountOpKind kind) => kind is MountOpKind.Bind or MountOpKind.Tmpfs or MountOpKind.Proc or MountOpKind.Devpts;

@@ -189,16 +189,38 @@ public sealed class RootTemplatesTests
     }
 
     [Fact]
-    public void A_writable_root_and_an_image_root_are_built_by_each_sandbox()
+    public void A_writable_root_and_an_image_root_get_their_dev_from_a_template_attached_where_its_tmpfs_was()
     {
         var kernel = Kernel();
         using var templates = new RootTemplates(kernel);
-
         var writable = Plan(Host(), Spec.WithWritableRoot());
+        var image = writable with
+        {
+            Flags = writable.Flags | PlanFlags.RootReadOnly,
+            Mounts = writable.Mounts.Insert(0, new MountOp(MountOpKind.Overlay, "/", Source: "/layers/a", Data: "size=1m")),
+        };
 
-        Assert.Null(templates.Apply(writable).Lease);
-        Assert.Null(templates.Apply(writable with { Flags = writable.Flags | PlanFlags.RootReadOnly, IdmapImageLayers = true }).Lease);
-        Assert.Equal(0, templates.Builds);
+        var (writableApplied, writableLease) = templates.Apply(writable);
+        var (imageApplied, imageLease) = templates.Apply(image);
+        writableLease!.Dispose();
+        imageLease!.Dispose();
+
+        var (built, tree) = Assert.Single(kernel.RootTemplates); // one /dev for both
+        Assert.Equal(MountFlags.NoSuid | MountFlags.NoExec, built.TemplateRootFlags);
+        Assert.Equal("size=64k,nr_inodes=64,mode=0755", built.RootOptions);
+        Assert.Contains(built.Mounts, m => m is { Kind: MountOpKind.Bind, Target: "/null", Source: "/dev/null" });
+        Assert.DoesNotContain(built.Mounts, m => m.Kind is MountOpKind.Devpts or MountOpKind.Tmpfs or MountOpKind.Remount);
+        foreach (var applied in new[] { writableApplied, imageApplied })
+        {
+            var attach = Assert.Single(applied.Mounts, m => m.Kind == MountOpKind.Attach);
+            Assert.Equal("/dev", attach.Target);
+            Assert.Equal([(int)tree.DangerousGetHandle()], attach.LayerFds.ToArray());
+            Assert.DoesNotContain(applied.Mounts, m => m.Target == "/dev/null" || (m.Kind == MountOpKind.Tmpfs && m.Target == "/dev"));
+            Assert.Contains(applied.Mounts, m => m is { Kind: MountOpKind.Devpts, Target: "/dev/pts" });
+            Assert.Contains(applied.Mounts, m => m is { Kind: MountOpKind.Remount, Target: "/dev" });
+            Assert.True(applied is { RootTemplateFd: -1, RootNamespaceFd: -1 });
+        }
+        Assert.Equal(MountOpKind.Overlay, imageApplied.Mounts[0].Kind);
     }
 
     [Fact]
