@@ -137,6 +137,25 @@ public sealed class RootTemplateTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_writable_root_is_its_own_but_its_dev_is_a_copy_of_a_sealed_template()
+    {
+        var runner = NewRunner();
+        var spec = SandboxSpec.Command("/bin/sh", "-c",
+            "echo x > /new-file && echo root-ok; echo x > /dev/null && echo null-ok; echo x > /dev/new-file || echo dev-refused; cat /proc/self/mountinfo")
+            .WithWritableRoot();
+
+        var result = (await runner.RunAsync(spec)).EnsureSuccess();
+
+        var lines = result.StandardOutput.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["root-ok", "null-ok", "dev-refused"], lines.Take(3));
+        var dev = lines.Skip(3).Select(l => l.Split(' ')).Last(f => f[4] == "/dev");
+        Assert.StartsWith("ro,", dev[5]);  // the sandbox's remount of its copy
+        Assert.StartsWith("ro,", dev[^1]); // the template's sealed superblock
+        Assert.True(result.Isolation.RootFromTemplate);
+        Assert.Equal(1, runner.RootTemplates!.Builds);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_missing_bind_source_still_fails_the_run_naming_the_source()
     {
         var runner = NewRunner();
