@@ -1253,6 +1253,23 @@ int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_
 
 /* ---------------------------------------------------------------- root templates (host side, made once per root) */
 
+/* Reads what a short-lived child left on its error pipe once its end is closed: 1 with *out filled when it was a setup
+   record, 0 at EOF (no record: it got through), -1 with errno set when it was something else (EPROTO). */
+static int read_setup_record(int fd, struct sbx_setup_error *out)
+{
+    struct sbx_setup_error record;
+    ssize_t got;
+    do got = read(fd, &record, sizeof record); while (got < 0 && errno == EINTR);
+    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
+        record.detail[sizeof record.detail - 1] = 0;
+        *out = record;
+        return 1;
+    }
+    if (got == 0) return 0;
+    if (got > 0) errno = EPROTO;
+    return -1;
+}
+
 struct template_context {
     struct child_context c;
     int send_fd;  /* a datagram socket: the finished tree's fd goes to the host over it (SCM_RIGHTS) */
@@ -1373,14 +1390,7 @@ int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sb
     close(error_pipe[1]);
     error_pipe[1] = -1;
 
-    struct sbx_setup_error record;
-    ssize_t got;
-    do got = read(error_pipe[0], &record, sizeof record); while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
-        record.detail[sizeof record.detail - 1] = 0;
-        res.error = record;
-        goto out;
-    }
+    if (read_setup_record(error_pipe[0], &res.error) == 1) goto out;
     union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
     char byte;
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
@@ -1477,16 +1487,10 @@ int sbx_create_root_namespace(int tree_fd, const char *staging, int *ns_fd, stru
     error_pipe[1] = -1;
 
     /* A record: it failed and is gone. EOF: its namespace is ready, and it waits for the hold to close. */
-    struct sbx_setup_error record;
-    ssize_t got;
-    do got = read(error_pipe[0], &record, sizeof record); while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof record && record.magic == SBX_ERROR_MAGIC) {
-        record.detail[sizeof record.detail - 1] = 0;
-        res.error = record;
-        goto out;
-    }
-    if (got != 0) {
-        result_error(&res, SBX_STAGE_CHILD_DIED, got < 0 ? errno : EPROTO, "the root namespace's builder");
+    int outcome = read_setup_record(error_pipe[0], &res.error);
+    if (outcome == 1) goto out;
+    if (outcome < 0) {
+        result_error(&res, SBX_STAGE_CHILD_DIED, errno, "the root namespace's builder");
         goto out;
     }
     char path[64];
