@@ -102,6 +102,7 @@ public sealed class RootTemplateTests : IDisposable
         Assert.Equal("one\n", again.StandardOutput.Text);
         Assert.Equal("two\n", replaced.StandardOutput.Text);
         Assert.Equal(2, runner.RootTemplates!.Builds);
+        Assert.Equal(1, runner.RootTemplates.Held); // the old one pinned a file that is gone: closed
     }
 
     [Fact(Timeout = 60_000)]

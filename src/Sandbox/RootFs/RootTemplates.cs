@@ -17,10 +17,30 @@ namespace Sandbox.RootFs;
 /// rename over it, as ldconfig does to /etc/ld.so.cache) has another key, so it gets a new template. Thread-safe.
 /// </para>
 /// </summary>
-internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
+internal sealed class RootTemplates : IDisposable
 {
     /// <summary>How many templates (and failed builds) are kept.</summary>
     public const int Capacity = 4;
+
+    /// <summary>How long a template no launch asked for stays, by default: it pins its bind sources' file systems.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly ISyscalls _syscalls;
+    private readonly TimeProvider _time;
+    private ITimer? _sweeper;
+
+    /// <param name="syscalls">The kernel.</param>
+    /// <param name="idleTimeout">How long a template no launch asked for stays open.</param>
+    /// <param name="time">The clock of the idle timer (tests: a manual one).</param>
+    public RootTemplates(ISyscalls syscalls, TimeSpan? idleTimeout = null, TimeProvider? time = null)
+    {
+        _syscalls = syscalls;
+        IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>How long a template no launch asked for stays open.</summary>
+    public TimeSpan IdleTimeout { get; }
 
     private const int EPERM = 1, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95;
 
@@ -196,13 +216,24 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         {
             if (_unavailable is not null || _disposed)
                 return null;
+            var now = _time.GetUtcNow();
             for (int i = 0; i < _templates.Count; i++)
             {
                 var known = _templates[i];
-                if (!known.Matches(rootOptions, rootFlags, ops)) continue;
-                _templates.RemoveAt(i);
-                _templates.Insert(0, known);
-                return known.Tree is null ? null : new Lease(known.Tree, known.Namespace);
+                if (known.Matches(rootOptions, rootFlags, ops))
+                {
+                    _templates.RemoveAt(i);
+                    _templates.Insert(0, known);
+                    known.LastUsed = now;
+                    return known.Tree is null ? null : new Lease(known.Tree, known.Namespace);
+                }
+                // The same steps, but a bind's source is another file now (replaced, or unmounted on the host): this one
+                // would only pin what is gone.
+                if (known.Matches(rootOptions, rootFlags, ops, ignoreSources: true))
+                {
+                    known.Dispose();
+                    _templates.RemoveAt(i--);
+                }
             }
 
             // Built under the lock: builds are rare (a new set of mounts), and two launches of one new set build it once.
@@ -216,7 +247,7 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                 Mounts = ops,
             };
             Builds++;
-            var tree = syscalls.TryBuildRootTemplate(PlanWriter.Write(plan), out var error);
+            var tree = _syscalls.TryBuildRootTemplate(PlanWriter.Write(plan), out var error);
             if (tree is null && error is not null && CannotBuildHere(error))
             {
                 _unavailable = $"the kernel refused a root template ({error.Stage}, {ErrnoNames.Of(error.Errno)}: {error.Detail}); " +
@@ -224,15 +255,35 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
                 return null;
             }
             // Its namespace, for launches that need no host path: without one (refused), launches copy the tree instead.
-            var ns = tree is null || !withNamespace ? null : syscalls.TryCreateRootNamespace(tree, staging, out _);
+            var ns = tree is null || !withNamespace ? null : _syscalls.TryCreateRootNamespace(tree, staging, out _);
             // A build that failed on these mounts (a missing bind source) is remembered too: the launch reports the error.
-            _templates.Insert(0, new Template(rootOptions, rootFlags, ops, tree, ns));
+            _templates.Insert(0, new Template(rootOptions, rootFlags, ops, tree, ns) { LastUsed = now });
             if (_templates.Count > Capacity)
             {
                 _templates[^1].Dispose(); // closed once the last launch using it lets go
                 _templates.RemoveAt(_templates.Count - 1);
             }
+            _sweeper ??= _time.CreateTimer(_ => SweepIdle(), null, IdleTimeout, Timeout.InfiniteTimeSpan);
             return tree is null ? null : new Lease(tree, ns);
+        }
+    }
+
+    /// <summary>Closes the templates no launch asked for within <see cref="IdleTimeout"/>, and arms the timer for the next.</summary>
+    private void SweepIdle()
+    {
+        lock (_gate)
+        {
+            _sweeper?.Dispose();
+            _sweeper = null;
+            var now = _time.GetUtcNow();
+            for (int i = _templates.Count - 1; i >= 0; i--)
+            {
+                if (now - _templates[i].LastUsed < IdleTimeout) continue;
+                _templates[i].Dispose(); // closed once the last launch using it lets go
+                _templates.RemoveAt(i);
+            }
+            if (_templates.Count > 0 && !_disposed)
+                _sweeper = _time.CreateTimer(_ => SweepIdle(), null, _templates.Min(t => t.LastUsed) + IdleTimeout - now, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -247,6 +298,8 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
         lock (_gate)
         {
             _disposed = true;
+            _sweeper?.Dispose();
+            _sweeper = null;
             foreach (var template in _templates)
                 template.Dispose();
             _templates.Clear();
@@ -261,12 +314,18 @@ internal sealed class RootTemplates(ISyscalls syscalls) : IDisposable
             Namespace?.Dispose();
         }
 
-        /// <summary>The same mounts, with every bind's source still the file it was (<see cref="MountOp.SourceIdentity"/>).</summary>
-        public bool Matches(string rootOptions, MountFlags rootFlags, ImmutableArray<MountOp> ops)
+        /// <summary>When a launch last asked for it.</summary>
+        public DateTimeOffset LastUsed { get; set; }
+
+        /// <summary>
+        /// The same mounts, with every bind's source still the file it was (<see cref="MountOp.SourceIdentity"/>), or with
+        /// <paramref name="ignoreSources"/> whatever file each is now.
+        /// </summary>
+        public bool Matches(string rootOptions, MountFlags rootFlags, ImmutableArray<MountOp> ops, bool ignoreSources = false)
         {
             if (RootOptions != rootOptions || RootFlags != rootFlags || Ops.Length != ops.Length) return false;
             for (int i = 0; i < ops.Length; i++)
-                if (!Ops[i].Equals(ops[i]) || Ops[i].SourceIdentity != ops[i].SourceIdentity) return false;
+                if (!Ops[i].Equals(ops[i]) || (!ignoreSources && Ops[i].SourceIdentity != ops[i].SourceIdentity)) return false;
             return true;
         }
     }

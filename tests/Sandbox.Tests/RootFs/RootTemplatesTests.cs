@@ -117,6 +117,35 @@ public sealed class RootTemplatesTests
         templates.Apply(Plan(fs)).Lease!.Dispose();
 
         Assert.Equal(2, kernel.RootTemplates.Count);
+        // The old one would only pin the file that is gone: closed, with its namespace.
+        Assert.True(kernel.RootTemplates[0].Tree.IsClosed);
+        Assert.True(kernel.RootNamespaces[0].Namespace.IsClosed);
+        Assert.Equal(1, templates.Held);
+    }
+
+    [Fact]
+    public void A_template_no_launch_asks_for_is_closed_after_the_idle_timeout_and_one_in_use_stays()
+    {
+        var kernel = Kernel();
+        var clock = new ManualTimeProvider();
+        using var templates = new RootTemplates(kernel, TimeSpan.FromSeconds(60), clock);
+        var fs = Host();
+        templates.Apply(Plan(fs)).Lease!.Dispose();
+        clock.Advance(TimeSpan.FromSeconds(30));
+        templates.Apply(Plan(fs, Spec.WithHostname("other"))).Lease!.Dispose();
+        clock.Advance(TimeSpan.FromSeconds(29));
+        templates.Apply(Plan(fs)).Lease!.Dispose(); // asked for again within its minute
+
+        clock.Advance(TimeSpan.FromSeconds(31)); // "other" idle for 60 s, the first for 31 s
+        Assert.Equal(1, templates.Held);
+        Assert.True(kernel.RootTemplates[1].Tree.IsClosed);
+        Assert.False(kernel.RootTemplates[0].Tree.IsClosed);
+        clock.Advance(TimeSpan.FromSeconds(29));
+
+        Assert.Equal(0, templates.Held);
+        Assert.All(kernel.RootTemplates, t => Assert.True(t.Tree.IsClosed));
+        Assert.All(kernel.RootNamespaces, n => Assert.True(n.Namespace.IsClosed));
+        Assert.Equal(2, templates.Builds);
     }
 
     [Fact]
