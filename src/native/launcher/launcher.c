@@ -1253,6 +1253,20 @@ int sbx_create_user_namespace(const char *uid_map, const char *gid_map, int *ns_
 
 /* ---------------------------------------------------------------- root templates (host side, made once per root) */
 
+/* Clones a short-lived helper child (exit signal 0: waited for with __WALL) onto the top of a CHILD_STACK_SIZE stack,
+   with every signal blocked across the clone so that none of the host's handlers can run on the shared memory. The
+   pid, or -1 with *error set. */
+static pid_t clone_helper(int (*main)(void *), void *stack, int flags, void *arg, int *error)
+{
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = clone(main, (char *)stack + CHILD_STACK_SIZE, flags, arg);
+    *error = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return pid;
+}
+
 /* Reads what a short-lived child left on its error pipe once its end is closed: 1 with *out filled when it was a setup
    record, 0 at EOF (no record: it got through), -1 with errno set when it was something else (EPROTO). */
 static int read_setup_record(int fd, struct sbx_setup_error *out)
@@ -1376,12 +1390,8 @@ int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sb
         .send_fd = pair[1],
     };
     /* CLONE_VM without CLONE_FILES: the child's fds are its own and close when it exits, whatever step it fails at. */
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t pid = clone(template_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM, &context);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    int clone_errno;
+    pid_t pid = clone_helper(template_main, stack, CLONE_VM, &context, &clone_errno);
     if (pid < 0) {
         result_error(&res, SBX_STAGE_CLONE, clone_errno, "clone");
         goto out;
@@ -1473,12 +1483,8 @@ int sbx_create_root_namespace(int tree_fd, const char *staging, int *ns_fd, stru
         .hold_read = hold[0],
         .hold_write = hold[1],
     };
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid = clone(root_namespace_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_NEWNS | CLONE_NEWPID, &context);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    int clone_errno;
+    pid = clone_helper(root_namespace_main, stack, CLONE_VM | CLONE_NEWNS | CLONE_NEWPID, &context, &clone_errno);
     if (pid < 0) {
         result_error(&res, SBX_STAGE_CLONE, clone_errno, "clone for the root template's namespace");
         goto out;
