@@ -50,8 +50,7 @@ public sealed class SandboxRunner
         // Only root may make network namespaces outside a user namespace of its own.
         _networkNamespaces = syscalls.EffectiveUserId == 0 ? new Namespaces.PreparedNetworkNamespaces(syscalls) : null;
         _idmappedLayers = idmappedLayers ?? new Namespaces.IdmappedLayers(syscalls);
-        // A template is a tmpfs made outside any user namespace: only root can make one.
-        _rootTemplates = syscalls.EffectiveUserId == 0 ? new RootFs.RootTemplates(syscalls) : null;
+        _rootTemplates = new RootFs.RootTemplates(syscalls);
         // A short-lived host (the CLI) exits right after its run: its sandbox's cgroup is removed before it goes.
         // The cgroups made ahead of time go too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -78,7 +77,7 @@ public sealed class SandboxRunner
     /// <summary>The clean-up after runs that no result waits for: dead sandboxes' mount namespaces and cgroups.</summary>
     internal DeferredCleanup Cleanup => _cleanup;
 
-    /// <summary>The root templates made for this runner's plans (root hosts), or null.</summary>
+    /// <summary>The root templates made for this runner's plans.</summary>
     internal RootFs.RootTemplates? RootTemplates => _rootTemplates;
 
     /// <summary>Root's image layers idmapped for the sandboxes that run on them in a user namespace.</summary>

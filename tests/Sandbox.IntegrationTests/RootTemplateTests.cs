@@ -156,6 +156,23 @@ public sealed class RootTemplateTests : IDisposable
         Assert.Equal(1, runner.RootTemplates!.Builds);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_rootless_host_runs_on_a_template_sealed_in_a_user_namespace_of_its_own()
+    {
+        using var temp = TempDirectory.Create(TempDirectory.WritableByAll);
+        string resultJson = temp.Combine("result.json");
+
+        var run = await RootlessCli.RunAsync("run", "--result-json", resultJson, "--", "/bin/sh", "-c",
+            "echo x > /etc/new-file || echo etc-refused; echo x > /tmp/new-file && echo tmp-ok; cat /proc/self/mountinfo");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["etc-refused", "tmp-ok"], lines.Take(2));
+        var root = lines.Skip(2).Select(l => l.Split(' ')).First(f => f[4] == "/");
+        Assert.StartsWith("ro,", root[^1]); // the template's superblock, sealed where no sandbox has a capability
+        Assert.Contains("\"rootFromTemplate\": true", await File.ReadAllTextAsync(resultJson));
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_missing_bind_source_still_fails_the_run_naming_the_source()
     {

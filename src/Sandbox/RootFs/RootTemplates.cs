@@ -11,8 +11,10 @@ namespace Sandbox.RootFs;
 /// its superblocks, and copied into each sandbox (open_tree), which then mounts only what it gets fresh: /proc, devpts and
 /// its writable tmpfs mounts. That takes ~40 mount steps off every launch.
 /// <para>
-/// A template is made by the host, outside any user namespace: root hosts only. A host whose kernel cannot build one (no
-/// mounts beneath a detached tree before Linux 6.15) says so once and builds each root as before. The runner keeps the
+/// A root host makes a template outside any user namespace, and a mount namespace around it that launches are cloned
+/// from; a rootless host makes it in a user namespace of its own (sealed there, where no sandbox holds a capability) and
+/// its launches copy it. A host whose kernel cannot build one (no mounts beneath a detached tree before Linux 6.15, or no
+/// unprivileged user namespaces) says so once and builds each root as before. The runner keeps the
 /// <see cref="Capacity"/> most recently used. A bind whose source is another file than when its template was made (a
 /// rename over it, as ldconfig does to /etc/ld.so.cache) has another key, so it gets a new template. Thread-safe.
 /// </para>
@@ -237,9 +239,15 @@ internal sealed class RootTemplates : IDisposable
             }
 
             // Built under the lock: builds are rare (a new set of mounts), and two launches of one new set build it once.
+            // A rootless host's builder works in a user namespace of its own, as root there (the host's ids outside); the
+            // template's superblocks then belong to that namespace, which no sandbox holds a capability over.
+            uint euid = _syscalls.EffectiveUserId, egid = _syscalls.EffectiveGroupId;
+            bool rootless = euid != 0;
             var plan = new LaunchPlan
             {
-                Flags = PlanFlags.NewRoot | PlanFlags.RootReadOnly,
+                Flags = PlanFlags.NewRoot | PlanFlags.RootReadOnly | (rootless ? PlanFlags.DenySetgroups : 0),
+                UidMap = rootless ? $"0 {euid} 1\n" : null,
+                GidMap = rootless ? $"0 {egid} 1\n" : null,
                 RootStaging = staging,
                 RootOptions = rootOptions,
                 TemplateRootFlags = rootFlags,
@@ -251,11 +259,12 @@ internal sealed class RootTemplates : IDisposable
             if (tree is null && error is not null && CannotBuildHere(error))
             {
                 _unavailable = $"the kernel refused a root template ({error.Stage}, {ErrnoNames.Of(error.Errno)}: {error.Detail}); " +
-                    "mounts beneath a detached tree need Linux 6.15 and a root host";
+                    "mounts beneath a detached tree need Linux 6.15";
                 return null;
             }
-            // Its namespace, for launches that need no host path: without one (refused), launches copy the tree instead.
-            var ns = tree is null || !withNamespace ? null : _syscalls.TryCreateRootNamespace(tree, staging, out _);
+            // Its namespace, for launches that need no host path: without one (refused), launches copy the tree instead. A
+            // rootless host could not enter it (setns needs CAP_SYS_ADMIN where the host is).
+            var ns = tree is null || !withNamespace || rootless ? null : _syscalls.TryCreateRootNamespace(tree, staging, out _);
             // A build that failed on these mounts (a missing bind source) is remembered too: the launch reports the error.
             _templates.Insert(0, new Template(rootOptions, rootFlags, ops, tree, ns) { LastUsed = now });
             if (_templates.Count > Capacity)

@@ -1309,7 +1309,14 @@ static int template_main(void *arg)
     int32_t tmpfs_mounts[SBX_MAX_MOUNT_OPS];
     uint32_t tmpfs_count = 0;
     long r;
+    char byte;
 
+    if (c->release_fd >= 0) {
+        /* A rootless host's builder, in a user namespace of its own: it waits for its id maps (its files need an owner). */
+        RAW1(SYS_close, c->release_write_fd);
+        do r = RAW3(SYS_read, c->release_fd, &byte, 1); while (r == -EINTR);
+        if (r != 1) child_exit(127);
+    }
     long root = new_mount(c, SBX_STAGE_MOUNT_ROOT, -1, "tmpfs", plan_string(c, p->root_options),
                           p->template_root_flags ? mount_attr_flags(p->template_root_flags) : MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     for (uint32_t i = 0; i < p->mount_count; i++) {
@@ -1349,7 +1356,7 @@ static int template_main(void *arg)
     /* The tree to the host; this copy of it closes when the child exits. */
     union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
     for (size_t i = 0; i < sizeof control; i++) ((char *)&control)[i] = 0;
-    char byte = 'T';
+    byte = 'T';
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space };
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
@@ -1365,17 +1372,20 @@ static int template_main(void *arg)
 
 int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sbx_setup_error *error)
 {
-    int error_pipe[2] = { -1, -1 }, pair[2] = { -1, -1 }, status = -1;
+    int error_pipe[2] = { -1, -1 }, pair[2] = { -1, -1 }, release[2] = { -1, -1 }, status = -1;
     void *stack = MAP_FAILED;
     struct sbx_launch_result res;
     memset(&res, 0, sizeof res);
     *tree_fd = -1;
+    /* With id maps in the plan (a rootless host) the builder gets a user namespace, and a mount namespace, of its own. */
+    int own_user_namespace = plan_is_valid(plan) && plan->uid_map && plan->gid_map;
 
     if (!plan_is_valid(plan) || plan->root_template_fd >= 0 || !plan->root_options) {
         result_error(&res, SBX_STAGE_PLAN, EINVAL, "malformed root template plan");
         goto out;
     }
-    if (pipe2(error_pipe, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) {
+    if (pipe2(error_pipe, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0
+        || (own_user_namespace && pipe2(release, O_CLOEXEC) < 0)) {
         result_error(&res, SBX_STAGE_CLONE, errno, "pipe2");
         goto out;
     }
@@ -1386,15 +1396,35 @@ int sbx_build_root_template(const struct sbx_plan *plan, int *tree_fd, struct sb
     }
     struct template_context context = {
         .c = { .plan = plan, .base = (const char *)plan, .error_fd = error_pipe[1], .error_read_fd = -1,
-               .release_fd = -1, .release_write_fd = -1 },
+               .release_fd = release[0], .release_write_fd = release[1] },
         .send_fd = pair[1],
     };
     /* CLONE_VM without CLONE_FILES: the child's fds are its own and close when it exits, whatever step it fails at. */
     int clone_errno;
-    pid_t pid = clone_helper(template_main, stack, CLONE_VM, &context, &clone_errno);
+    pid_t pid = clone_helper(template_main, stack, CLONE_VM | (own_user_namespace ? CLONE_NEWUSER | CLONE_NEWNS : 0),
+                             &context, &clone_errno);
     if (pid < 0) {
         result_error(&res, SBX_STAGE_CLONE, clone_errno, "clone");
         goto out;
+    }
+    if (own_user_namespace) {
+        const char *base = (const char *)plan;
+        int r = 0, stage = 0;
+        if ((plan->flags & SBX_PLAN_DENY_SETGROUPS) && (r = write_proc_file(pid, "setgroups", "deny")) < 0)
+            stage = SBX_STAGE_WRITE_SETGROUPS;
+        else if ((r = write_proc_file(pid, "uid_map", base + plan->uid_map)) < 0)
+            stage = SBX_STAGE_WRITE_UID_MAP;
+        else if ((r = write_proc_file(pid, "gid_map", base + plan->gid_map)) < 0)
+            stage = SBX_STAGE_WRITE_GID_MAP;
+        /* The release, or (closing it unwritten) the builder's end. */
+        if (!stage && write(release[1], "1", 1) != 1) { r = -errno; stage = SBX_STAGE_WAIT_RELEASE; }
+        close(release[1]);
+        release[1] = -1;
+        if (stage) {
+            while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+            result_error(&res, stage, -r, "the root template builder's user namespace");
+            goto out;
+        }
     }
     while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
     close(error_pipe[1]);
@@ -1419,6 +1449,7 @@ out:
     for (int i = 0; i < 2; i++) {
         if (error_pipe[i] >= 0) close(error_pipe[i]);
         if (pair[i] >= 0) close(pair[i]);
+        if (release[i] >= 0) close(release[i]);
     }
     if (stack != MAP_FAILED) munmap(stack, CHILD_STACK_SIZE);
     return status;

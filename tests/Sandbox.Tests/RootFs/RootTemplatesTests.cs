@@ -45,6 +45,25 @@ public sealed class RootTemplatesTests
     }
 
     [Fact]
+    public void A_rootless_host_builds_its_template_as_root_of_a_user_namespace_of_its_own_and_its_launches_copy_it()
+    {
+        var kernel = new FakeSyscalls(1000, _ => throw new InvalidOperationException("launched")) { RootTemplateError = null };
+        using var templates = new RootTemplates(kernel);
+        var plan = new LaunchPlanner(Host()).Plan(Spec, 1000, 1000).Plan;
+
+        var (applied, lease) = templates.Apply(plan);
+        lease!.Dispose();
+
+        var (built, tree) = Assert.Single(kernel.RootTemplates);
+        Assert.Equal("0 1000 1\n", built.UidMap);
+        Assert.Equal("0 1000 1\n", built.GidMap);
+        Assert.True(built.Flags.HasFlag(PlanFlags.DenySetgroups));
+        Assert.Empty(kernel.RootNamespaces); // it could not enter one: setns needs CAP_SYS_ADMIN where the host is
+        Assert.True(applied is { RootNamespaceFd: -1 });
+        Assert.Equal((int)tree.DangerousGetHandle(), applied.RootTemplateFd);
+    }
+
+    [Fact]
     public void Fresh_steps_that_name_a_host_path_copy_the_template_instead_of_being_born_in_its_namespace()
     {
         var kernel = Kernel();
