@@ -27,6 +27,9 @@ public static class HostCheckNames
     /// <summary>overlayfs: listed by the kernel and mountable inside a user namespace.</summary>
     public const string Overlayfs = "overlayfs";
 
+    /// <summary>Root templates: the fixed part of each root built once and copied into each sandbox (Linux 6.15).</summary>
+    public const string RootTemplates = "root templates";
+
     /// <summary>seccomp filters and the actions the kernel offers.</summary>
     public const string Seccomp = "seccomp";
 

@@ -37,7 +37,7 @@ public static class HostProbe
         [
             privileges, kernel, pidfd, userNamespaces, sandbox,
             CgroupLayoutCheck.Run(facts), CgroupDelegationCheck.Run(facts),
-            OverlayCheck.Run(facts), SeccompCheck.Run(facts),
+            OverlayCheck.Run(facts), RootTemplateCheck.Run(facts), SeccompCheck.Run(facts),
             KvmCheck.Run(facts), VirtualizationCheck.Run(facts),
         ]);
     }

@@ -371,7 +371,7 @@ public sealed class HostProbeTests
 
         Assert.Equal(
             [HostCheckNames.Privileges, HostCheckNames.Kernel, HostCheckNames.Pidfd, HostCheckNames.UserNamespaces, HostCheckNames.Sandbox,
-             HostCheckNames.Cgroups, HostCheckNames.CgroupDelegation, HostCheckNames.Overlayfs, HostCheckNames.Seccomp,
+             HostCheckNames.Cgroups, HostCheckNames.CgroupDelegation, HostCheckNames.Overlayfs, HostCheckNames.RootTemplates, HostCheckNames.Seccomp,
              HostCheckNames.Kvm, HostCheckNames.Virtualization],
             report.Checks.Select(c => c.Name));
         Assert.All(report.Checks, c => Assert.Equal(c.Status == HostCheckStatus.Ok, c.Fix is null));
@@ -468,6 +468,23 @@ public sealed class HostProbeTests
         Assert.Contains("6.13", check.Finding, StringComparison.Ordinal);
         if (expected == HostCheckStatus.Warning)
             Assert.Contains("WithoutNamespaces(SandboxNamespaces.User)", check.Fix, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("6.14.9", true, HostCheckStatus.Warning)]
+    [InlineData("6.15.0", true, HostCheckStatus.Ok)]
+    [InlineData("6.18.44", false, HostCheckStatus.Ok)]
+    public void RootTemplatesNeedMountsBeneathADetachedTreeSince615(string release, bool root, HostCheckStatus expected)
+    {
+        var host = root ? FakeHost.Root(release: release) : FakeHost.Rootless(release: release);
+
+        var check = Probe(host)[HostCheckNames.RootTemplates];
+
+        Assert.Equal(expected, check.Status);
+        Assert.Contains("6.15", check.Finding, StringComparison.Ordinal);
+        Assert.Equal(expected == HostCheckStatus.Ok && root, check.Finding.Contains("mount namespace", StringComparison.Ordinal));
+        if (expected == HostCheckStatus.Warning)
+            Assert.Contains("Upgrade to Linux 6.15", check.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
